@@ -1,0 +1,9 @@
+#pragma once
+// sagips core: configuration, environment (MPI + Kokkos), errors, math, views, random numbers.
+
+#include "sagips/core/config.hpp"
+#include "sagips/core/environment.hpp"
+#include "sagips/core/error.hpp"
+#include "sagips/core/math.hpp"
+#include "sagips/core/random.hpp"
+#include "sagips/core/views.hpp"

@@ -1,0 +1,146 @@
+#pragma once
+// Counter-based random numbers (Philox4x32-10, Salmon et al., SC'11).
+//
+// Every draw is a pure function of (key, counter): event i of a batch reads counter i, on any
+// backend, in any thread order. So a run is reproducible bit for bit for a given seed and rank
+// count, on GPU too, and a checkpoint needs only the seed and the step, no generator state.
+// (Kokkos' random pools hand states to threads in an order that varies on GPUs, and their state
+// cannot be saved through the public API; that is why sagips does not use them.)
+//
+// Keys separate the streams: stream_key(seed, rank, purpose, step) gives each rank, each consumer
+// (generator noise, sampler, smearing, data indices, ...) and each step its own sequence.
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+
+#include "sagips/core/math.hpp"
+
+namespace sagips::random {
+
+// SplitMix64's finaliser: a bijective 64-bit mixer, used to derive keys.
+KOKKOS_INLINE_FUNCTION std::uint64_t mix64(std::uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// Names of the streams sagips itself draws from; users may use any other 64-bit value.
+enum class Purpose : std::uint64_t {
+  generator_noise = 1,
+  sampler = 2,
+  detector = 3,
+  data_indices = 4,
+  initialization = 5,
+  real_data = 6,
+  background = 7,
+  user = 1000,
+};
+
+inline std::uint64_t stream_key(std::uint64_t seed, std::uint64_t rank, std::uint64_t purpose,
+                                std::uint64_t step = 0) {
+  std::uint64_t k = mix64(seed);
+  k = mix64(k ^ rank);
+  k = mix64(k ^ purpose);
+  return mix64(k ^ step);
+}
+inline std::uint64_t stream_key(std::uint64_t seed, std::uint64_t rank, Purpose purpose,
+                                std::uint64_t step = 0) {
+  return stream_key(seed, rank, static_cast<std::uint64_t>(purpose), step);
+}
+
+struct Bits4 {
+  std::uint32_t w[4];
+};
+
+// Philox4x32 with 10 rounds: 4 × 32 random bits per (key, counter, block).
+KOKKOS_INLINE_FUNCTION Bits4 philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                                           std::uint32_t c3, std::uint32_t k0, std::uint32_t k1) {
+  constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+  constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = static_cast<std::uint64_t>(m0) * c0;
+    const std::uint64_t p1 = static_cast<std::uint64_t>(m1) * c2;
+    const std::uint32_t hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
+    const std::uint32_t hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+    k0 += w0;
+    k1 += w1;
+  }
+  return Bits4{{c0, c1, c2, c3}};
+}
+
+// A stateless generator: copy it into kernels freely.
+class CounterRng {
+ public:
+  KOKKOS_INLINE_FUNCTION CounterRng() = default;
+  KOKKOS_INLINE_FUNCTION explicit CounterRng(std::uint64_t key) : key_(key) {}
+  KOKKOS_INLINE_FUNCTION std::uint64_t key() const { return key_; }
+
+  KOKKOS_INLINE_FUNCTION Bits4 bits(std::uint64_t counter, std::uint32_t block = 0) const {
+    return philox4x32_10(static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
+                         block, 0u, static_cast<std::uint32_t>(key_),
+                         static_cast<std::uint32_t>(key_ >> 32));
+  }
+
+  // Four uniforms in the open interval (0, 1) for this counter.
+  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, float (&u)[4]) const {
+    const Bits4 b = bits(counter);
+    for (int i = 0; i < 4; ++i) u[i] = (static_cast<float>(b.w[i] >> 8) + 0.5f) * 0x1.0p-24f;
+  }
+  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, double (&u)[4]) const {
+    const Bits4 a = bits(counter, 0), b = bits(counter, 1);
+    for (int i = 0; i < 4; ++i) {
+      const std::uint32_t hi = i < 2 ? a.w[2 * i] : b.w[2 * (i - 2)];
+      const std::uint32_t lo = i < 2 ? a.w[2 * i + 1] : b.w[2 * (i - 2) + 1];
+      const std::uint64_t x = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 11;  // 53 bits
+      u[i] = (static_cast<double>(x) + 0.5) * 0x1.0p-53;
+    }
+  }
+  // Four standard normals for this counter (Box-Muller on the four uniforms).
+  template <class T>
+  KOKKOS_INLINE_FUNCTION void normal4(std::uint64_t counter, T (&z)[4]) const {
+    T u[4];
+    uniform4(counter, u);
+    const T two_pi = T(6.283185307179586476925286766559);
+    for (int i = 0; i < 4; i += 2) {
+      const T r = math::sqrt(T(-2) * math::log(u[i]));
+      z[i] = r * math::cos(two_pi * u[i + 1]);
+      z[i + 1] = r * math::sin(two_pi * u[i + 1]);
+    }
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION T uniform(std::uint64_t counter) const {
+    T u[4];
+    uniform4(counter, u);
+    return u[0];
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION T normal(std::uint64_t counter) const {
+    T z[4];
+    normal4(counter, z);
+    return z[0];
+  }
+  // A uniform integer in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 n).
+  KOKKOS_INLINE_FUNCTION std::uint64_t below(std::uint64_t counter, std::uint64_t n) const {
+    const Bits4 b = bits(counter);
+    const std::uint64_t x = (static_cast<std::uint64_t>(b.w[0]) << 32) | b.w[1];
+#if defined(__SIZEOF_INT128__) && !defined(__CUDA_ARCH__) && !defined(__HIP_DEVICE_COMPILE__)
+    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(x) * n) >> 64);
+#else
+    // 64 × 64 → high 64 bits without __int128 (device code).
+    const std::uint64_t xl = x & 0xffffffffull, xh = x >> 32, nl = n & 0xffffffffull, nh = n >> 32;
+    const std::uint64_t ll = xl * nl, lh = xl * nh, hl = xh * nl, hh = xh * nh;
+    const std::uint64_t mid = (ll >> 32) + (lh & 0xffffffffull) + (hl & 0xffffffffull);
+    return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+#endif
+  }
+
+ private:
+  std::uint64_t key_ = 0;
+};
+
+}  // namespace sagips::random

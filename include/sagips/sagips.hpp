@@ -1,0 +1,6 @@
+#pragma once
+// The whole of sagips in one include. Each concern also has its own umbrella (sagips/core.hpp,
+// sagips/autodiff.hpp, ...) and each header compiles on its own.
+
+#include "sagips/autodiff.hpp"
+#include "sagips/core.hpp"
