@@ -6,4 +6,5 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/math.hpp"
 #include "sagips/core/random.hpp"
+#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"

@@ -49,6 +49,14 @@ inline std::uint64_t stream_key(std::uint64_t seed, std::uint64_t rank, Purpose 
   return stream_key(seed, rank, static_cast<std::uint64_t>(purpose), step);
 }
 
+// The keys of one training step on one rank: each consumer asks for its own stream.
+struct StepKeys {
+  std::uint64_t seed = 0;
+  std::uint64_t rank = 0;
+  std::uint64_t step = 0;
+  std::uint64_t key(Purpose purpose) const { return stream_key(seed, rank, purpose, step); }
+};
+
 struct Bits4 {
   std::uint32_t w[4];
 };
@@ -78,6 +86,7 @@ class CounterRng {
  public:
   KOKKOS_INLINE_FUNCTION CounterRng() = default;
   KOKKOS_INLINE_FUNCTION explicit CounterRng(std::uint64_t key) : key_(key) {}
+  explicit CounterRng(const StepKeys& keys, Purpose purpose) : key_(keys.key(purpose)) {}
   KOKKOS_INLINE_FUNCTION std::uint64_t key() const { return key_; }
 
   KOKKOS_INLINE_FUNCTION Bits4 bits(std::uint64_t counter, std::uint32_t block = 0) const {
