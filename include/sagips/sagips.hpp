@@ -3,4 +3,5 @@
 // sagips/autodiff.hpp, ...) and each header compiles on its own.
 
 #include "sagips/autodiff.hpp"
+#include "sagips/fit.hpp"
 #include "sagips/core.hpp"

@@ -1,0 +1,144 @@
+#pragma once
+// The traditional baseline: an unbinned maximum-likelihood fit of a theory's parameters within
+// bounds, with uncertainties from the Hessian of -ln L at the minimum.
+//
+// The minimiser is a damped Newton method on a box: the Hessian is the central difference of the
+// exact (dual-number) gradient, the step solves (H + lambda diag(H)) dp = -g over the parameters not
+// held at a bound, the trial point is projected into the box, and lambda shrinks after a successful
+// step and grows after a failed one. With a handful of parameters this converges in a few
+// iterations. Every rank runs the same iterations (the likelihood is reduced over the communicator),
+// so all ranks return the same result.
+
+#include <Eigen/Dense>
+#include <array>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "sagips/fit/likelihood.hpp"
+
+namespace sagips::fit {
+
+struct FitOptions {
+  int max_iterations = 100;
+  double tolerance = 1e-9;   // stop when -ln L improves by less than this (absolute, in nats)
+  double hessian_step = 1e-5;  // relative step of the central differences
+};
+
+struct FitResult {
+  std::vector<double> value;        // the estimate
+  std::vector<double> sigma;        // sqrt(diag(covariance)); 0 for a parameter held at a bound
+  Eigen::MatrixXd covariance;       // inverse Hessian over the free parameters (zero rows/cols for bound ones)
+  std::vector<bool> at_bound;
+  double nll = 0;
+  int iterations = 0;
+  bool converged = false;
+  long events = 0;
+};
+
+namespace detail {
+template <class Nll>
+Eigen::Matrix<double, Nll::P, Nll::P> hessian(const Nll& nll, const typename Nll::Vec& p,
+                                              const typename Nll::Vec& lo, const typename Nll::Vec& hi,
+                                              double rel) {
+  constexpr int P = Nll::P;
+  Eigen::Matrix<double, P, P> h;
+  for (int j = 0; j < P; ++j) {
+    const double step = rel * std::max(1.0, std::abs(p[j]));
+    typename Nll::Vec a = p, b = p, ga, gb;
+    // Central where the box allows, one-sided at a bound.
+    a[j] = std::min(p[j] + step, hi[j]);
+    b[j] = std::max(p[j] - step, lo[j]);
+    nll.evaluate(a, &ga);
+    nll.evaluate(b, &gb);
+    h.col(j) = (ga - gb) / (a[j] - b[j]);
+  }
+  return 0.5 * (h + h.transpose());
+}
+}  // namespace detail
+
+template <class Nll>
+FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::array<double, Nll::P>& lower,
+                   const std::array<double, Nll::P>& upper, FitOptions options = {}) {
+  constexpr int P = Nll::P;
+  using Vec = typename Nll::Vec;
+  Vec lo, hi, p;
+  for (int j = 0; j < P; ++j) {
+    SAGIPS_REQUIRE(lower[j] < upper[j], "fit: bound " << j << " is empty: [" << lower[j] << ", " << upper[j] << "]");
+    lo[j] = lower[j];
+    hi[j] = upper[j];
+    p[j] = std::min(std::max(start[j], lower[j]), upper[j]);
+  }
+  Vec g;
+  double f = nll.evaluate(p, &g);
+  SAGIPS_REQUIRE(std::isfinite(f), "fit: the likelihood is zero at the starting point");
+  double lambda = 1e-3;
+  FitResult r;
+  auto held = [&](int j) {  // at a bound, with the gradient pushing outward
+    const double span = hi[j] - lo[j];
+    return (p[j] <= lo[j] + 1e-12 * span && g[j] > 0) || (p[j] >= hi[j] - 1e-12 * span && g[j] < 0);
+  };
+  for (r.iterations = 0; r.iterations < options.max_iterations; ++r.iterations) {
+    const Eigen::Matrix<double, P, P> h = detail::hessian(nll, p, lo, hi, options.hessian_step);
+    bool improved = false;
+    for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
+      Eigen::Matrix<double, P, P> a = h;
+      Vec b = -g;
+      for (int j = 0; j < P; ++j) {
+        a(j, j) += lambda * std::max(std::abs(h(j, j)), 1e-12);
+        if (held(j)) {  // freeze: dp_j = 0
+          a.row(j).setZero();
+          a.col(j).setZero();
+          a(j, j) = 1;
+          b[j] = 0;
+        }
+      }
+      const Vec dp = a.ldlt().solve(b);
+      Vec trial = p + dp;
+      for (int j = 0; j < P; ++j) trial[j] = std::min(std::max(trial[j], lo[j]), hi[j]);
+      Vec gt;
+      const double ft = nll.evaluate(trial, &gt);
+      if (std::isfinite(ft) && ft <= f) {
+        const double gain = f - ft;
+        p = trial;
+        f = ft;
+        g = gt;
+        lambda = std::max(lambda / 4, 1e-12);
+        improved = true;
+        if (gain < options.tolerance) r.converged = true;
+      } else {
+        lambda *= 8;
+      }
+    }
+    if (!improved) {  // no step lowers -ln L any more: at the minimum to rounding
+      r.converged = true;
+      break;
+    }
+    if (r.converged) break;
+  }
+
+  // Uncertainties: the inverse Hessian over the parameters not held at a bound.
+  const Eigen::Matrix<double, P, P> h = detail::hessian(nll, p, lo, hi, options.hessian_step);
+  r.value.assign(p.data(), p.data() + P);
+  r.at_bound.assign(P, false);
+  std::vector<int> free;
+  for (int j = 0; j < P; ++j) {
+    r.at_bound[j] = held(j);
+    if (!r.at_bound[j]) free.push_back(j);
+  }
+  Eigen::MatrixXd hf(free.size(), free.size());
+  for (std::size_t a = 0; a < free.size(); ++a)
+    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  const Eigen::MatrixXd cf = hf.inverse();
+  r.covariance = Eigen::MatrixXd::Zero(P, P);
+  r.sigma.assign(P, 0.0);
+  for (std::size_t a = 0; a < free.size(); ++a) {
+    for (std::size_t b = 0; b < free.size(); ++b) r.covariance(free[a], free[b]) = cf(a, b);
+    r.sigma[free[a]] = std::sqrt(std::max(cf(a, a), 0.0));
+  }
+  r.nll = f;
+  r.events = nll.events();
+  return r;
+}
+
+}  // namespace sagips::fit
