@@ -34,6 +34,7 @@ enum class Purpose : std::uint64_t {
   initialization = 5,
   real_data = 6,
   background = 7,
+  evaluation = 8,
   user = 1000,
 };
 
