@@ -4,4 +4,7 @@
 
 #include "sagips/autodiff.hpp"
 #include "sagips/fit.hpp"
+#include "sagips/loss.hpp"
+#include "sagips/nn.hpp"
+#include "sagips/optim.hpp"
 #include "sagips/core.hpp"

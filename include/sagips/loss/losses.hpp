@@ -1,0 +1,113 @@
+#pragma once
+// GAN losses on the discriminator's output o [N, 1], with per-event weights w (empty: all 1):
+//
+//   L = sum_i w_i l(o_i, label) / normalizer,   dL/do_i = w_i l'(o_i) / normalizer,   dL/dw_i = l(o_i) / normalizer.
+//
+// The normalizer is the caller's: the local event count gives a local mean, whose average over ranks
+// with equal counts is the global mean. A label says which target the term pushes o towards; the
+// generator's loss is the discriminator's "real" loss evaluated on fake events.
+//
+//   LeastSquares (LSGAN, the SAGIPS default)  real: (o - 1)^2          fake: o^2
+//   BceWithLogits (o is a logit)              real: softplus(-o)       fake: softplus(o)   (stable)
+//   Wasserstein (critic)                      real: -o                 fake: o
+
+#include <Kokkos_Core.hpp>
+
+#include "sagips/core/config.hpp"
+#include "sagips/core/error.hpp"
+#include "sagips/core/math.hpp"
+#include "sagips/core/views.hpp"
+
+namespace sagips::loss {
+
+enum class Label { real, fake };
+
+namespace detail {
+// The shared loop: value (returned), dL/do and dL/dw, for a pointwise loss Pointwise::value/derivative.
+template <class Pointwise, class T>
+T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+           Vector<T> d_weights, bool accumulate) {
+  const int n = static_cast<int>(out.extent(0));
+  SAGIPS_REQUIRE(out.extent(1) == 1, "loss: the discriminator output must be [N, 1], got [" << out.extent(0) << ", "
+                                                                                           << out.extent(1) << "]");
+  SAGIPS_REQUIRE(weights.extent(0) == 0 || static_cast<int>(weights.extent(0)) == n,
+                 "loss: " << weights.extent(0) << " weights for " << n << " events");
+  SAGIPS_REQUIRE(d_out.data() == nullptr || static_cast<int>(d_out.extent(0)) == n,
+                 "loss: dL/do has " << d_out.extent(0) << " rows for " << n << " events");
+  SAGIPS_REQUIRE(d_weights.data() == nullptr || static_cast<int>(d_weights.extent(0)) == n,
+                 "loss: dL/dw has " << d_weights.extent(0) << " rows for " << n << " events");
+  SAGIPS_REQUIRE(normalizer > T(0), "loss: the normalizer must be positive, got " << normalizer);
+  const bool real = label == Label::real, weighted = weights.extent(0) > 0;
+  const bool want_dout = d_out.data() != nullptr, want_dw = d_weights.data() != nullptr;
+  const T inv = T(1) / normalizer;
+  T total = 0;
+  Kokkos::parallel_reduce(
+      "sagips::loss", Kokkos::RangePolicy<ExecSpace>(0, n),
+      KOKKOS_LAMBDA(int i, T& acc) {
+        const T o = out(i, 0);
+        const T w = weighted ? weights(i) : T(1);
+        const T l = Pointwise::value(o, real);
+        if (want_dout) {
+          const T d = w * Pointwise::derivative(o, real) * inv;
+          d_out(i, 0) = accumulate ? d_out(i, 0) + d : d;
+        }
+        if (want_dw) d_weights(i) = accumulate ? d_weights(i) + l * inv : l * inv;
+        acc += w * l;
+      },
+      total);
+  return total * inv;
+}
+}  // namespace detail
+
+struct LeastSquares {
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+    const T e = real ? o - T(1) : o;
+    return e * e;
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
+    return T(2) * (real ? o - T(1) : o);
+  }
+  template <class T>
+  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+                    Vector<T> d_weights, bool accumulate = false) {
+    return detail::evaluate<LeastSquares, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+};
+
+struct BceWithLogits {
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+    return math::softplus(real ? -o : o);
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
+    return real ? math::sigmoid(o) - T(1) : math::sigmoid(o);
+  }
+  template <class T>
+  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+                    Vector<T> d_weights, bool accumulate = false) {
+    return detail::evaluate<BceWithLogits, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+};
+
+// The critic's loss of a Wasserstein GAN. It needs a Lipschitz constraint on the critic, which this
+// loss does not impose (clip the discriminator's weights or add a gradient penalty yourself).
+struct Wasserstein {
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+    return real ? -o : o;
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T, bool real) {
+    return real ? T(-1) : T(1);
+  }
+  template <class T>
+  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+                    Vector<T> d_weights, bool accumulate = false) {
+    return detail::evaluate<Wasserstein, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+};
+
+}  // namespace sagips::loss

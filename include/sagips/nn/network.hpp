@@ -1,0 +1,256 @@
+#pragma once
+// A feed-forward network of dense layers with reverse mode at layer granularity.
+//
+//  - All parameters live in one flat View, all gradients in another (gradient fusion by
+//    construction: this is the buffer the exchange strategies move, the optimizers step and the
+//    checkpoints save). Layer l holds W_l [out, in] row-major, then b_l [out], at offset(l).
+//  - forward(ctx, x) keeps each layer's output in the context, a workspace allocated once per batch
+//    size by make_context(); it may run on fewer rows than the context was made for.
+//  - backward(ctx, dy, dx, mode) turns dL/dy into dL/dx (when dx is a non-empty view) and into
+//    parameter gradients (ParamGrad::overwrite or accumulate; none skips them). It leaves the
+//    activations alone, so one forward may serve several backward passes.
+//
+// Host execution spaces use Eigen GEMM; others the portable Kokkos kernels (dense_kernels.hpp).
+
+#include <Kokkos_Core.hpp>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "sagips/core/config.hpp"
+#include "sagips/core/error.hpp"
+#include "sagips/core/serialize.hpp"
+#include "sagips/core/views.hpp"
+#include "sagips/nn/activations.hpp"
+#include "sagips/nn/detail/dense_kernels.hpp"
+#include "sagips/nn/init.hpp"
+
+namespace sagips::nn {
+
+enum class ParamGrad { none, overwrite, accumulate };
+
+// One dense layer followed by its activation.
+template <int In, int Out, class Act>
+struct LayerSpec {
+  static_assert(In > 0 && Out > 0, "a dense layer needs positive widths");
+  static_assert(is_activation_v<Act>, "LayerSpec: Act must be one of the activation tags of sagips/nn/activations.hpp");
+  static constexpr int in = In, out = Out;
+  static constexpr std::size_t num_params = std::size_t(In) * Out + Out;
+  using activation = Act;
+};
+
+template <class T, class... Specs>
+class Network {
+  static_assert(sizeof...(Specs) >= 1, "a network needs at least one layer");
+  static_assert(std::is_floating_point_v<T>, "networks compute in float or double");
+
+ public:
+  using value_type = T;
+  using Layers = std::tuple<Specs...>;
+  static constexpr int num_layers = sizeof...(Specs);
+  static constexpr std::array<int, num_layers> ins{Specs::in...};
+  static constexpr std::array<int, num_layers> outs{Specs::out...};
+  static constexpr int in_width = ins[0];
+  static constexpr int out_width = outs[num_layers - 1];
+  static constexpr std::size_t num_params = (Specs::num_params + ...);
+
+ private:
+  static constexpr bool chained() {
+    for (int l = 1; l < num_layers; ++l)
+      if (ins[l] != outs[l - 1]) return false;
+    return true;
+  }
+  static_assert(chained(), "network: each layer's input width must equal the previous layer's output width");
+  static constexpr std::array<std::size_t, num_layers> offsets() {
+    std::array<std::size_t, num_layers> o{};
+    std::size_t at = 0;
+    for (int l = 0; l < num_layers; ++l) {
+      o[l] = at;
+      at += std::size_t(ins[l]) * outs[l] + outs[l];
+    }
+    return o;
+  }
+  static constexpr int widest() {
+    int w = 0;
+    for (int l = 0; l < num_layers; ++l) w = std::max({w, ins[l], outs[l]});
+    return w;
+  }
+
+ public:
+  static constexpr std::array<std::size_t, num_layers> param_offsets = offsets();
+  static constexpr int max_width = widest();
+
+  // Everything backward needs, for one batch size.
+  struct Context {
+    int capacity = 0;                     // rows it was made for
+    int rows = 0;                         // rows of the last forward
+    ConstMatrix<T> input;                 // the last forward's input (not copied: keep it alive)
+    std::array<Matrix<T>, num_layers> y;  // each layer's output
+    Matrix<T> g0, g1;                     // backward ping-pong buffers
+    Vector<T> partial;                    // weight-gradient partial sums (portable kernels)
+  };
+
+  explicit Network(InitConfig init = {})
+      : init_(init),
+        params_("sagips::nn::params", num_params),
+        grads_("sagips::nn::grads", num_params),
+        portable_(!exec_space_is_host) {
+    initialize(0);
+  }
+
+  // Deterministic for a seed; the same on every rank (see init.hpp).
+  void initialize(std::uint64_t seed) {
+    auto h = Kokkos::create_mirror_view(Kokkos::HostSpace(), params_);
+    for (int l = 0; l < num_layers; ++l) {
+      const std::size_t w = std::size_t(ins[l]) * outs[l];
+      for (std::size_t k = 0; k < w; ++k)
+        h(param_offsets[l] + k) = static_cast<T>(detail::init_value(init_, seed, l, false, k, ins[l], outs[l]));
+      for (int k = 0; k < outs[l]; ++k)
+        h(param_offsets[l] + w + k) = static_cast<T>(detail::init_value(init_, seed, l, true, k, ins[l], outs[l]));
+    }
+    Kokkos::deep_copy(params_, h);
+    zero_grads();
+  }
+
+  Vector<T> params() const { return params_; }
+  Vector<T> grads() const { return grads_; }
+  // Layer l's weights [out*in] and bias [out] within the flat buffers.
+  Vector<T> weights(int l) const { return slice(params_, l, false); }
+  Vector<T> bias(int l) const { return slice(params_, l, true); }
+  Vector<T> weight_grads(int l) const { return slice(grads_, l, false); }
+  Vector<T> bias_grads(int l) const { return slice(grads_, l, true); }
+  const InitConfig& init_config() const { return init_; }
+
+  void zero_grads() const { Kokkos::deep_copy(grads_, T(0)); }
+
+  // Use the portable Kokkos kernels even on a host space (tests compare the two paths).
+  void use_portable_kernels(bool on) { portable_ = on || !exec_space_is_host; }
+  bool portable_kernels() const { return portable_; }
+
+  Context make_context(int batch) const {
+    SAGIPS_REQUIRE(batch >= 0, "make_context: negative batch size " << batch);
+    Context c;
+    c.capacity = batch;
+    for (int l = 0; l < num_layers; ++l) c.y[l] = Matrix<T>("sagips::nn::y", batch, outs[l]);
+    c.g0 = Matrix<T>("sagips::nn::g0", batch, max_width);
+    c.g1 = Matrix<T>("sagips::nn::g1", batch, max_width);
+    c.partial = Vector<T>("sagips::nn::partial", portable_ ? detail::gradient_chunks(batch) * num_params : 0);
+    return c;
+  }
+
+  // x [n, in_width] with n <= ctx.capacity -> y [n, out_width], a view into ctx.
+  ConstMatrix<T> forward(Context& c, ConstMatrix<T> x) const {
+    SAGIPS_REQUIRE(static_cast<int>(x.extent(1)) == in_width,
+                   "network input has " << x.extent(1) << " columns; the network expects " << in_width);
+    SAGIPS_REQUIRE(static_cast<int>(x.extent(0)) <= c.capacity,
+                   "batch of " << x.extent(0) << " rows exceeds the context's " << c.capacity);
+    if (portable_ && c.partial.extent(0) < std::size_t(detail::gradient_chunks(c.capacity)) * num_params)
+      c.partial = Vector<T>("sagips::nn::partial", detail::gradient_chunks(c.capacity) * num_params);
+    c.rows = static_cast<int>(x.extent(0));
+    c.input = x;
+    forward_layers(c, std::make_index_sequence<num_layers>{});
+    return rows_of(c.y[num_layers - 1], c.rows);
+  }
+
+  // dy [rows, out_width] -> dx [rows, in_width] (if dx is non-empty) and parameter gradients.
+  void backward(Context& c, ConstMatrix<T> dy, Matrix<T> dx, ParamGrad mode) const {
+    SAGIPS_REQUIRE(static_cast<int>(dy.extent(0)) == c.rows && static_cast<int>(dy.extent(1)) == out_width,
+                   "backward: dL/dy is [" << dy.extent(0) << ", " << dy.extent(1) << "], the last forward gave ["
+                                          << c.rows << ", " << out_width << "]");
+    SAGIPS_REQUIRE(!dx.data() || (static_cast<int>(dx.extent(0)) == c.rows &&
+                                  static_cast<int>(dx.extent(1)) == in_width),
+                   "backward: dL/dx must be [" << c.rows << ", " << in_width << "], got [" << dx.extent(0) << ", "
+                                               << dx.extent(1) << "]");
+    ConstMatrix<T> upstream = dy;
+    backward_layers(c, upstream, dx, mode, std::make_index_sequence<num_layers>{});
+  }
+
+  void save(BinaryWriter& w, const std::string& name) const { w.view(name + ".params", params_); }
+  void load(BinaryReader& r, const std::string& name) { r.view(name + ".params", params_); }
+
+ private:
+  static Matrix<T> rows_of(const Matrix<T>& m, int n) {
+    return Kokkos::subview(m, std::make_pair(0, n), std::make_pair(0, static_cast<int>(m.extent(1))));
+  }
+  static Matrix<T> block(const Matrix<T>& m, int n, int w) {
+    return Kokkos::subview(m, std::make_pair(0, n), std::make_pair(0, w));
+  }
+  static Vector<T> slice(const Vector<T>& v, int l, bool bias) {
+    const std::size_t w = std::size_t(ins[l]) * outs[l];
+    const std::size_t b = param_offsets[l] + (bias ? w : 0);
+    return Kokkos::subview(v, std::make_pair(b, b + (bias ? std::size_t(outs[l]) : w)));
+  }
+  T slope() const { return static_cast<T>(init_.leaky_slope); }
+
+  template <std::size_t... L>
+  void forward_layers(Context& c, std::index_sequence<L...>) const {
+    (forward_layer<L>(c), ...);
+  }
+  template <std::size_t L>
+  void forward_layer(Context& c) const {
+    using Act = typename std::tuple_element_t<L, Layers>::activation;
+    const ConstMatrix<T> x = L == 0 ? c.input : ConstMatrix<T>(rows_of(c.y[L == 0 ? 0 : L - 1], c.rows));
+    const Matrix<T> y = rows_of(c.y[L], c.rows);
+    if (c.rows == 0) return;
+    if (!portable_) {
+      if constexpr (exec_space_is_host) {
+        detail::forward_host<Act, T>(x, weights(L).data(), bias(L).data(), y, slope());
+        return;
+      }
+    }
+    detail::forward_portable<Act, T>(x, weights(L), bias(L), y, slope());
+  }
+
+  template <std::size_t... I>
+  void backward_layers(Context& c, ConstMatrix<T>& upstream, Matrix<T> dx, ParamGrad mode,
+                       std::index_sequence<I...>) const {
+    (backward_layer<num_layers - 1 - I>(c, upstream, dx, mode), ...);
+  }
+  // Layer L: dz = upstream * act'(y_L); parameter gradients from dz and the layer's input; the new
+  // upstream dz W for the layer below (or the caller's dx at layer 0).
+  template <std::size_t L>
+  void backward_layer(Context& c, ConstMatrix<T>& upstream, Matrix<T> dx, ParamGrad mode) const {
+    using Act = typename std::tuple_element_t<L, Layers>::activation;
+    const int n = c.rows, in = ins[L], out = outs[L];
+    const bool params = mode != ParamGrad::none, accumulate = mode == ParamGrad::accumulate;
+    const bool want_dx = L > 0 || dx.data() != nullptr;
+    if (!params && !want_dx) return;
+    const ConstMatrix<T> y = rows_of(c.y[L], n);
+    const ConstMatrix<T> x = L == 0 ? c.input : ConstMatrix<T>(rows_of(c.y[L == 0 ? 0 : L - 1], n));
+    // dz goes to whichever ping-pong buffer does not hold the upstream; dx to the other one.
+    const bool upstream_in_g0 = upstream.data() == c.g0.data();
+    const Matrix<T> dz = block(upstream_in_g0 ? c.g1 : c.g0, n, out);
+    const Matrix<T> next = L == 0 ? dx : block(upstream_in_g0 ? c.g0 : c.g1, n, in);
+    if (n == 0) {
+      if (params && !accumulate) {
+        Kokkos::deep_copy(weight_grads(L), T(0));
+        Kokkos::deep_copy(bias_grads(L), T(0));
+      }
+      upstream = next;
+      return;
+    }
+    if (!portable_) {
+      if constexpr (exec_space_is_host) {
+        detail::activation_backward_host<Act, T>(upstream, y, dz, params ? bias_grads(L).data() : nullptr, accumulate,
+                                                 slope());
+        detail::linear_backward_host<T>(dz, x, weights(L).data(), params ? weight_grads(L).data() : nullptr,
+                                        accumulate, want_dx ? next : Matrix<T>());
+        upstream = next;
+        return;
+      }
+    }
+    detail::activation_backward_portable<Act, T>(upstream, y, dz, slope());
+    if (params) detail::param_backward_portable<T>(dz, x, weight_grads(L), bias_grads(L), accumulate, c.partial);
+    if (want_dx) detail::input_backward_portable<T>(dz, weights(L), next);
+    upstream = next;
+  }
+
+  InitConfig init_;
+  Vector<T> params_, grads_;
+  bool portable_;
+};
+
+}  // namespace sagips::nn

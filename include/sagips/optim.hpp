@@ -1,0 +1,5 @@
+#pragma once
+// sagips optim: optimizers on flat parameter buffers.
+
+#include "sagips/optim/adam.hpp"
+#include "sagips/optim/sgd.hpp"
