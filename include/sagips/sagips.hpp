@@ -4,7 +4,9 @@
 
 #include "sagips/autodiff.hpp"
 #include "sagips/fit.hpp"
+#include "sagips/io.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
 #include "sagips/optim.hpp"
+#include "sagips/sim.hpp"
 #include "sagips/core.hpp"

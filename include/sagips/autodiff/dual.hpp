@@ -241,8 +241,13 @@ KOKKOS_INLINE_FUNCTION Dual<T, N> pow(const Dual<T, N>& a, detail::nondeduced<T>
 }
 template <class T, int N>
 KOKKOS_INLINE_FUNCTION Dual<T, N> pow(detail::nondeduced<T> a, const Dual<T, N>& b) {
-  const T p = math::pow(a, b.v);
-  return chain(b, p, a > T(0) ? p * math::log(a) : T(0));
+  // The common case in theories (a coordinate to a parameter power): one log and one exp.
+  if (a > T(0)) {
+    const T la = math::log(a);
+    const T p = math::exp(b.v * la);
+    return chain(b, p, p * la);
+  }
+  return chain(b, math::pow(a, b.v), T(0));
 }
 template <class T, int N>
 KOKKOS_INLINE_FUNCTION Dual<T, N> pow(const Dual<T, N>& a, const Dual<T, N>& b) {

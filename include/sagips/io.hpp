@@ -1,0 +1,4 @@
+#pragma once
+// sagips io: event files.
+
+#include "sagips/io/npy.hpp"

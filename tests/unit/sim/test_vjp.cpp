@@ -1,0 +1,232 @@
+// Vector-Jacobian products of every sampler, stage and a whole pipeline against central finite
+// differences with common random numbers (the same keys on both sides), in double.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <sagips/sim.hpp>
+
+namespace sim = sagips::sim;
+using sagips::Matrix;
+using sagips::Vector;
+
+namespace {
+
+struct Efficiency {  // smooth, x-dependent, in [0.3, 0.9]
+  template <class S>
+  KOKKOS_INLINE_FUNCTION S operator()(const S* x) const {
+    return S(0.3) + S(0.6) * x[0] * (S(1) - S(0.5) * x[0]);
+  }
+};
+struct LowerHalf {
+  template <class X>
+  KOKKOS_INLINE_FUNCTION bool operator()(const X* x) const {
+    return x[0] < X(0.8);
+  }
+};
+
+template <class Pipe>
+Matrix<double> params_near_truth(int sets) {
+  constexpr int P = Pipe::num_params;
+  using Theory = typename Pipe::theory_type;
+  Matrix<double> p("p", sets, P);
+  auto h = Kokkos::create_mirror_view(p);
+  const auto t = Theory::truth();
+  for (int b = 0; b < sets; ++b)
+    for (int j = 0; j < P; ++j) h(b, j) = t[j] * (1.0 + 0.05 * std::sin(1.0 + b + 3.0 * j));
+  Kokkos::deep_copy(p, h);
+  return p;
+}
+
+// L = sum_i sum_d c_id x_id + sum_i c'_i w_i; returns max relative error of dL/dp.
+template <class Pipe>
+double vjp_error(Pipe& pipe, int sets, int m, double h = 1e-7) {
+  constexpr int P = Pipe::num_params, D = Pipe::event_dim;
+  const sagips::random::StepKeys keys{17, 3, 5};
+  auto p = params_near_truth<Pipe>(sets);
+  std::mt19937 gen(4);
+  std::normal_distribution<double> nd;
+  std::vector<double> c(static_cast<std::size_t>(sets * m * (D + 1)));
+  for (auto& v : c) v = nd(gen);
+  auto loss = [&](const typename Pipe::Output& o) {
+    auto ev = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), o.events);
+    double l = 0;
+    for (int i = 0; i < o.count; ++i)
+      for (int d = 0; d < D; ++d) l += c[i * (D + 1) + d] * ev(i, d);
+    if (o.weights.extent(0) > 0) {
+      auto w = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), o.weights);
+      for (int i = 0; i < o.count; ++i) l += c[i * (D + 1) + D] * w(i);
+    }
+    return l;
+  };
+  const auto out = pipe.forward(p, m, keys);
+  const int count = out.count;
+  Matrix<double> de("de", count, D);
+  Vector<double> dw("dw", out.weights.extent(0) > 0 ? count : 0);
+  auto hde = Kokkos::create_mirror_view(de);
+  auto hdw = Kokkos::create_mirror_view(dw);
+  for (int i = 0; i < count; ++i) {
+    for (int d = 0; d < D; ++d) hde(i, d) = c[i * (D + 1) + d];
+    if (dw.extent(0) > 0) hdw(i) = c[i * (D + 1) + D];
+  }
+  Kokkos::deep_copy(de, hde);
+  Kokkos::deep_copy(dw, hdw);
+  Matrix<double> dp("dp", sets, P);
+  pipe.vjp(de, dw, dp);
+  auto g = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), dp);
+  auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
+  double num = 0, den = 0;
+  for (int b = 0; b < sets; ++b)
+    for (int j = 0; j < P; ++j) {
+      const double saved = hp(b, j);
+      hp(b, j) = saved + h;
+      Kokkos::deep_copy(p, hp);
+      const double lp = loss(pipe.forward(p, m, keys));
+      hp(b, j) = saved - h;
+      Kokkos::deep_copy(p, hp);
+      const double lm = loss(pipe.forward(p, m, keys));
+      hp(b, j) = saved;
+      Kokkos::deep_copy(p, hp);
+      const double fd = (lp - lm) / (2 * h);
+      num += (fd - g(b, j)) * (fd - g(b, j));
+      den += fd * fd;
+    }
+  return std::sqrt(num / den);
+}
+
+}  // namespace
+
+TEST_CASE("inverse-CDF samplers: dL/dp matches finite differences") {
+  sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>> one;
+  CHECK(vjp_error(one, 3, 400) < 1e-6);
+  sim::BasicPipeline<double, sim::DecayPeak1D, sim::InverseCdf1D<128>> peak;
+  CHECK(vjp_error(peak, 2, 400) < 1e-6);
+  sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<64>> two;
+  CHECK(vjp_error(two, 3, 400) < 1e-6);
+}
+
+TEST_CASE("LOITS samplers: dL/dp matches finite differences (positions inside the cells)") {
+  sim::BasicPipeline<double, sim::Beta1D, sim::Loits1D<64>> one;
+  CHECK(vjp_error(one, 3, 300) < 1e-6);
+  sim::BasicPipeline<double, sim::Proxy2D, sim::Loits2D<32>> two;
+  CHECK(vjp_error(two, 2, 100, 1e-8) < 1e-5);
+}
+
+TEST_CASE("reweighting: dL/dp flows through the weights and matches finite differences") {
+  sim::BasicPipeline<double, sim::Proxy2D, sim::Reweighting<48>> pipe;
+  CHECK(vjp_error(pipe, 3, 300) < 1e-6);
+}
+
+TEST_CASE("every stage: a whole pipeline's dL/dp matches finite differences") {
+  using Pipe = sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Acceptance<Efficiency>,
+                                  sim::GaussianSmearing, sim::Background<>, sim::Cuts<LowerHalf>>;
+  Pipe pipe(sim::Proxy2D{}, sim::InverseCdf2D<48>{}, sim::Acceptance<Efficiency>{}, sim::GaussianSmearing{0.02},
+            sim::Background<>{0.2}, sim::Cuts<LowerHalf>{});
+  CHECK(vjp_error(pipe, 3, 300) < 1e-6);
+  {
+    sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Acceptance<Efficiency>> a;
+    CHECK(vjp_error(a, 3, 300) < 1e-6);
+    sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::GaussianSmearing> b;
+    CHECK(vjp_error(b, 3, 300) < 1e-6);
+    sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Background<>> c;
+    CHECK(vjp_error(c, 3, 300) < 1e-6);
+    sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Cuts<LowerHalf>> d;
+    CHECK(vjp_error(d, 3, 300) < 1e-6);
+  }
+  using Reject = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::Acceptance<Efficiency>>;
+  Reject reject(sim::Beta1D{}, sim::InverseCdf1D<64>{},
+                sim::Acceptance<Efficiency>{Efficiency{}, sim::AcceptanceMode::rejection});
+  CHECK(vjp_error(reject, 3, 300) < 1e-6);
+}
+
+TEST_CASE("stages do what they say") {
+  using Pipe = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::Cuts<LowerHalf>>;
+  Pipe pipe;
+  auto p = params_near_truth<Pipe>(2);
+  const auto o = pipe.forward(p, 5000, {1, 0, 1});
+  auto ev = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), o.events);
+  CHECK(o.count < 10000);
+  CHECK(o.count > 9000);  // Beta(0.7, 2.5) has little mass above 0.8
+  for (int i = 0; i < o.count; ++i) REQUIRE(ev(i, 0) < 0.8);
+
+  // Background fraction 0.25 replaces about a quarter of the events.
+  using Bg = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::Background<>>;
+  Bg bg(sim::Beta1D{}, sim::InverseCdf1D<64>{}, sim::Background<>{0.25});
+  Bg clean(sim::Beta1D{}, sim::InverseCdf1D<64>{}, sim::Background<>{0.0});
+  auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), bg.forward(p, 20000, {1, 0, 1}).events);
+  auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), clean.forward(p, 20000, {1, 0, 1}).events);
+  int changed = 0;
+  for (int i = 0; i < 40000; ++i) changed += a(i, 0) != b(i, 0);
+  CHECK(changed == doctest::Approx(10000).epsilon(0.05));
+
+  // Smearing: the difference to the unsmeared events has the stated resolution.
+  using Smeared = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::GaussianSmearing>;
+  Smeared sm(sim::Beta1D{}, sim::InverseCdf1D<64>{}, sim::GaussianSmearing{0.05});
+  sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>> raw;
+  auto s = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sm.forward(p, 20000, {1, 0, 1}).events);
+  auto r = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), raw.forward(p, 20000, {1, 0, 1}).events);
+  double var = 0;
+  for (int i = 0; i < 40000; ++i) var += (s(i, 0) - r(i, 0)) * (s(i, 0) - r(i, 0)) / 40000;
+  CHECK(std::sqrt(var) == doctest::Approx(0.05).epsilon(0.02));
+}
+
+TEST_CASE("parameter scaling maps (0,1) to the bounds and back") {
+  sim::ParameterScaling<double, 5> s = sim::ParameterScaling<double, 5>::from_theory<sim::Proxy2D>();
+  Matrix<double> u("u", 1, 5), p("p", 1, 5), du("du", 1, 5);
+  Kokkos::deep_copy(u, 0.5);
+  s.forward(u, p);
+  auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
+  CHECK(hp(0, 0) == doctest::Approx(0.25));
+  CHECK(hp(0, 4) == doctest::Approx(0.75));
+  Kokkos::deep_copy(p, 1.0);
+  s.vjp(p, du);
+  auto hd = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), du);
+  CHECK(hd(0, 1) == doctest::Approx(1.25));
+  CHECK_THROWS_AS((sim::ParameterScaling<double, 1>({1.0}, {1.0})), sagips::Error);
+}
+
+namespace {
+struct Negative {
+  static constexpr int num_params = 1;
+  static constexpr int dim = 1;
+  template <class S, class X>
+  KOKKOS_INLINE_FUNCTION S operator()(const S* p, const X* x) const {
+    return p[0] - x[0];  // negative where x > p
+  }
+  static sim::Box<1> domain() { return {{0.0}, {1.0}}; }
+};
+struct ZeroWidth : Negative {
+  static sim::Box<1> domain() { return {{0.5}, {0.5}}; }
+};
+}  // namespace
+
+TEST_CASE("a bad theory is a clear error naming the cause") {
+  sim::BasicPipeline<double, Negative, sim::InverseCdf1D<8>> pipe;
+  Matrix<double> p("p", 1, 1);
+  Kokkos::deep_copy(p, 0.5);
+  try {
+    pipe.forward(p, 10, {1, 0, 1});
+    FAIL("no error");
+  } catch (const sagips::Error& e) {
+    const std::string m = e.what();
+    CHECK(m.find("returned a negative density") != std::string::npos);
+    CHECK(m.find("for parameters (0.5)") != std::string::npos);
+  }
+  Kokkos::deep_copy(p, std::nan(""));
+  CHECK_THROWS_WITH_AS(pipe.forward(p, 10, {1, 0, 1}), doctest::Contains("returned a non-finite density"), sagips::Error);
+  CHECK_THROWS_WITH_AS((sim::BasicPipeline<double, ZeroWidth, sim::InverseCdf1D<8>>()),
+                       doctest::Contains("which has no positive finite width"), sagips::Error);
+  CHECK_THROWS_WITH_AS(pipe.forward(Matrix<double>("p", 1, 2), 10, {1, 0, 1}),
+                       "pipeline: parameter sets have 2 columns, the theory has 1 parameters", sagips::Error);
+}
+
+TEST_CASE("generated data: the same events before smearing with and without the smearing stage") {
+  sim::Pipeline<sim::Proxy2D, sim::InverseCdf2D<64>, sim::GaussianSmearing> smeared;
+  sim::Pipeline<sim::Proxy2D, sim::InverseCdf2D<64>> truth_level;
+  const auto a = sim::generate_events(smeared, sim::Proxy2D::truth(), 20000, 9);
+  const auto b = sim::generate_events(truth_level, sim::Proxy2D::truth(), 20000, 9);
+  double var = 0;
+  for (int i = 0; i < 20000; ++i)
+    for (int d = 0; d < 2; ++d) var += (a(i, d) - b(i, d)) * (a(i, d) - b(i, d)) / 40000;
+  CHECK(std::sqrt(var) == doctest::Approx(0.01).epsilon(0.03));
+}
