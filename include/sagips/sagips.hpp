@@ -10,3 +10,4 @@
 #include "sagips/optim.hpp"
 #include "sagips/sim.hpp"
 #include "sagips/core.hpp"
+#include "sagips/exchange.hpp"
