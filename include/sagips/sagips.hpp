@@ -9,5 +9,6 @@
 #include "sagips/nn.hpp"
 #include "sagips/optim.hpp"
 #include "sagips/sim.hpp"
+#include "sagips/train.hpp"
 #include "sagips/core.hpp"
 #include "sagips/exchange.hpp"

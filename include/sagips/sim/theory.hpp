@@ -17,9 +17,14 @@
 //
 // Use sagips::math functions inside operator() (they have the Dual overloads).
 
+#include <cxxabi.h>
+
 #include <array>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 
 #include "sagips/autodiff/dual.hpp"
 #include "sagips/core/error.hpp"
@@ -51,6 +56,13 @@ struct is_theory<T, std::void_t<decltype(T::num_params), decltype(T::dim), declt
     : std::bool_constant<(T::num_params > 0) && (T::dim > 0)> {};
 }  // namespace detail
 
+namespace detail {
+template <class T, class = void>
+struct has_name : std::false_type {};
+template <class T>
+struct has_name<T, std::void_t<decltype(T::name())>> : std::true_type {};
+}  // namespace detail
+
 template <class T>
 inline constexpr bool has_truth_v = detail::has_truth<T>::value;
 template <class T>
@@ -59,6 +71,19 @@ template <class T>
 inline constexpr bool has_names_v = detail::has_names<T>::value;
 template <class T>
 inline constexpr bool is_theory_v = detail::is_theory<T>::value;
+
+// A readable name: Theory::name() when the theory has one, else its demangled type name.
+template <class Theory>
+std::string theory_name() {
+  if constexpr (detail::has_name<Theory>::value) {
+    return Theory::name();
+  } else {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(Theory).name(), nullptr, nullptr, &status),
+                                             std::free);
+    return status == 0 && d ? std::string(d.get()) : std::string(typeid(Theory).name());
+  }
+}
 
 // The domain, checked: every dimension must have a positive, finite width.
 template <class Theory>

@@ -15,11 +15,12 @@ namespace sagips::train {
 
 struct TrainerConfig {
   // -- the run
-  long steps = 2000;              // training steps (each: one generator and one discriminator update)
+  long steps = 2500;              // training steps (each: one generator and one discriminator update)
   int param_samples = 32;         // B: parameter sets drawn from the generator per step and rank
-  int events_per_sample = 64;     // M: events simulated per parameter set
+  int events_per_sample = 128;     // M: events simulated per parameter set
   double lr_generator = 2e-4;
   double lr_discriminator = 1e-3;
+  double lr_final = 0.05;         // learning rates decay linearly to this fraction by the last step (1: constant)
   double beta1 = 0.5;
   double beta2 = 0.999;
   bool average_discriminator = false;  // also average the discriminator's gradients over all ranks
@@ -37,6 +38,7 @@ struct TrainerConfig {
   int keep_checkpoints = 2;
   int eval_samples = 1000;        // generator samples behind each parameter mean and spread
   bool resume = false;
+  long stop_at = 0;               // stop after this step as if interrupted (0: run to the end)
   bool profile = false;           // fence between phases to time them (bench_step)
 };
 
@@ -46,6 +48,7 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"events_per_sample", c.events_per_sample},
                      {"lr_generator", c.lr_generator},
                      {"lr_discriminator", c.lr_discriminator},
+                     {"lr_final", c.lr_final},
                      {"beta1", c.beta1},
                      {"beta2", c.beta2},
                      {"average_discriminator", c.average_discriminator},
@@ -61,6 +64,7 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"keep_checkpoints", c.keep_checkpoints},
                      {"eval_samples", c.eval_samples},
                      {"resume", c.resume},
+                     {"stop_at", c.stop_at},
                      {"profile", c.profile}};
 }
 
@@ -68,7 +72,7 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
 inline nlohmann::json resume_fingerprint(const nlohmann::json& config) {
   nlohmann::json f = config;
   for (const char* free : {"steps", "output_dir", "metrics_every", "progress_every", "checkpoint_every",
-                           "keep_checkpoints", "eval_samples", "resume", "profile"})
+                           "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile"})
     f.erase(free);
   return f;
 }
@@ -86,6 +90,9 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
   app.add_option("--lr-discriminator", c.lr_discriminator, "discriminator learning rate (Adam)")
       ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+  app.add_option("--lr-final", c.lr_final,
+                 "both learning rates decay linearly to this fraction at the last step (1: no decay)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
   app.add_option("--beta1", c.beta1, "Adam beta1")->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
   app.add_option("--beta2", c.beta2, "Adam beta2")->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
@@ -117,6 +124,9 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
   app.add_option("--eval-samples", c.eval_samples, "generator samples behind each parameter mean and spread")
       ->check(CLI::PositiveNumber)->capture_default_str()->group(out);
   app.add_flag("--resume", c.resume, "continue from the last checkpoint in the output folder")->group(out);
+  app.add_option("--stop-at", c.stop_at,
+                 "stop after this step, as if interrupted (with checkpoints: continue later with --resume)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(out);
   app.add_flag("--profile", c.profile, "time each phase of a step (adds fences)")->group(out);
 }
 

@@ -1,11 +1,14 @@
 #pragma once
 // The progress line rank 0 prints while training: step, losses, current parameter estimates, rate
 // and ETA. On a terminal it is rewritten in place; otherwise (a log file, CI) it is printed as a plain
-// line every `every` steps.
+// line every `every` steps. mpirun hands ranks a pseudo-terminal even when its own output goes to a
+// file, so SAGIPS_PROGRESS=lines forces plain lines (the test suite and scripts set it for logs).
 
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -14,7 +17,7 @@ namespace sagips::train {
 class ProgressLine {
  public:
   ProgressLine(long total_steps, long every, std::FILE* out = stdout)
-      : total_(total_steps), every_(every < 1 ? 1 : every), out_(out), tty_(isatty(fileno(out)) != 0) {}
+      : total_(total_steps), every_(every < 1 ? 1 : every), out_(out), tty_(isatty(fileno(out)) != 0 && !forced_lines()) {}
 
   bool due(long step) const { return tty_ || step % every_ == 0 || step == total_; }
 
@@ -37,6 +40,11 @@ class ProgressLine {
       std::fprintf(out_, "%s\n", line.c_str());
     }
     std::fflush(out_);
+  }
+
+  static bool forced_lines() {
+    const char* v = std::getenv("SAGIPS_PROGRESS");
+    return v != nullptr && std::strcmp(v, "lines") == 0;
   }
 
   static std::string format_duration(double seconds) {

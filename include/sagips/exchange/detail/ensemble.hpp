@@ -25,7 +25,8 @@ class Exchanger<Ensemble, T> {
     int rank = 0;
     MPI_Comm_rank(comm, &rank);
     g_ = detail::resolve_group_size(comm, c.group_size);
-    MPI_Comm_split(comm, rank / g_, rank, &group_);
+    index_ = rank / g_;
+    MPI_Comm_split(comm, index_, rank, &group_);
     watch_ = detail::StallWatch(group_, c.timeout_seconds, "ensemble (group all-reduce)");
   }
   ~Exchanger() {
@@ -37,6 +38,7 @@ class Exchanger<Ensemble, T> {
   Exchanger& operator=(const Exchanger&) = delete;
 
   int group_size() const { return g_; }
+  int group_index() const { return index_; }  // which ensemble member this rank belongs to
 
   void start(T* grads, const T*, std::int64_t step) {
     detail::check_finite(grads, n_, step);
@@ -62,7 +64,7 @@ class Exchanger<Ensemble, T> {
 
  private:
   std::size_t n_;
-  int g_ = 1;
+  int g_ = 1, index_ = 0;
   MPI_Comm group_ = MPI_COMM_NULL;
   detail::StallWatch watch_;
   Stats stats_;

@@ -58,7 +58,7 @@ struct GridSamplerBase {
         });
     auto hx0 = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[0]);
     auto hx1 = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[D > 1 ? 1 : 0]);
-    detail::check_density<T, P>(f, p, typeid(Theory).name(), per, [&](int node) {
+    detail::check_density<T, P>(f, p, theory_name<Theory>().c_str(), per, [&](int node) {
       std::ostringstream os;
       if (D == 1)
         os << "(" << hx0(node) << ")";

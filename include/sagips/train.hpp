@@ -1,0 +1,8 @@
+#pragma once
+// sagips train: the trainer, its configuration, outputs, checkpoints and progress line.
+
+#include "sagips/train/checkpoint.hpp"
+#include "sagips/train/config.hpp"
+#include "sagips/train/outputs.hpp"
+#include "sagips/train/progress.hpp"
+#include "sagips/train/trainer.hpp"
