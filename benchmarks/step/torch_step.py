@@ -80,6 +80,17 @@ class Sampler2D(torch.nn.Module):
         return events.reshape(b * m, 2)
 
 
+def blas_libraries():
+    """The BLAS this torch process loaded (Debian's torch calls whichever libblas.so.3 is selected:
+    the reference BLAS is ~15x slower than OpenBLAS, so the peer is only fair with OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+        return sorted(paths)
+    except OSError:
+        return []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=100000, help="events per step")
@@ -144,9 +155,9 @@ def main():
     result = {"name": "torch_step", "torch": torch.__version__, "device": str(dev), "threads": args.threads,
               "events": b * m, "param_samples": b, "events_per_sample": m, "grid": args.grid,
               "median_s": med, "min_s": min(times), "max_s": max(times), "repeats": len(times),
-              "events_per_s": b * m / med}
+              "events_per_s": b * m / med, "blas": blas_libraries()}
     print(f"torch {torch.__version__} on {dev} ({args.threads} thread(s)): {b * m} events/step "
-          f"({b} x {m}), median {med * 1e3:.2f} ms/step, {b * m / med:.3g} events/s")
+          f"({b} x {m}), median {med * 1e3:.2f} ms/step, {b * m / med:.3g} events/s; BLAS {result['blas']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""Checks a proxy2d summary.json: |residual| of the GAN's parameter means within bounds, and the
-maximum-likelihood fit within 3 sigma of the truth.
-    check_summary.py SUMMARY_JSON BOUND_P0..P3 BOUND_P4"""
+"""Checks an example's summary.json: |residual| of the GAN's parameter means within per-parameter
+bounds, and the maximum-likelihood fit within 3 sigma of the truth.
+    check_summary.py SUMMARY_JSON BOUND0,BOUND1,...   (one relative bound per parameter)"""
 import json
 import sys
 
 
 def main() -> int:
     s = json.load(open(sys.argv[1]))
-    bounds = [float(sys.argv[2])] * 4 + [float(sys.argv[3])]
+    bounds = [float(b) for b in sys.argv[2].split(",")]
     names, res = s["parameters"]["names"], s["parameters"]["residual"]
+    if len(bounds) != len(names):
+        print(f"{len(bounds)} bounds for {len(names)} parameters")
+        return 1
     ok = True
     for name, r, b in zip(names, res, bounds):
         good = abs(r) <= b

@@ -3,10 +3,11 @@
 //
 // One step on each rank:
 //   noise -> generator -> parameters -> pipeline -> fake events -> discriminator -> generator loss
-//   -> backward through the discriminator, the pipeline and the generator
+//   -> backward through the discriminator, the pipeline and the generator; the same sweep through
+//      the discriminator also yields its own parameter gradients from the (detached) fakes, reusing
+//      the fake activations (the discriminator has not changed yet; Network::backward_split)
 //   -> start the exchange of the generator's gradients
-//   -> discriminator step on this rank's real shard against the detached fakes, reusing the fake
-//      activations already computed (the discriminator has not changed since), while the traffic flies
+//   -> discriminator forward/backward on this rank's real shard while the traffic flies
 //   -> finish the exchange -> generator optimizer step -> discriminator optimizer step.
 // The discriminator stays local unless --average-discriminator. Reported losses are global means over
 // all training ranks and events. Randomness is counter-based, keyed by (seed, rank, purpose, step), so
@@ -226,7 +227,11 @@ class Trainer {
     Vector<T> d_weights;
     if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
     loss_g_ += n * Loss::template evaluate<T>(o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
-    disc_.backward(fake_ctx_, d_out_g, d_events, nn::ParamGrad::none);
+    // The discriminator's loss on the same fakes (its weights have not changed yet), so that one
+    // sweep back through D gives both dL_G/d(events) and D's parameter gradients from the fakes.
+    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
+    loss_d_ += n * Loss::template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+    disc_.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
     times_.discriminator += clock.lap();
 
     // Back through the pipeline and the generator.
@@ -242,17 +247,13 @@ class Trainer {
     exchanger_.start(gen_grads_host_.data(), gen_params_host_.data(), step);
     times_.exchange += clock.lap();
 
-    // Discriminator step on this rank's real shard, against the detached fakes, while the exchange flies.
+    // The discriminator's real half, on this rank's real shard, while the exchange flies.
     shard_.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
     const auto o_real = disc_.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
     exchanger_.test();
     const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
-    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
     loss_d_ += n * Loss::template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
-    loss_d_ += n * Loss::template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
-    disc_.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::overwrite);
-    exchanger_.test();
-    disc_.backward(fake_ctx_, d_out_fd, Matrix<T>(), nn::ParamGrad::accumulate);
+    disc_.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
     if (disc_exchanger_) {
       auto g = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), disc_.grads());
       disc_exchanger_->start(g.data(), nullptr, step);

@@ -134,6 +134,36 @@ TEST_CASE("one forward serves two backward passes: dx without parameter gradient
   for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(g_params(k) == g_both(k));
 }
 
+TEST_CASE("backward_split equals two backward passes (dx for one upstream, parameters for another)") {
+  using Net = nn::Mlp<2, 1, nn::Hidden<32, 32>, nn::LeakyRelu, nn::Sigmoid, double>;
+  for (bool portable : {false, true})
+    for (auto mode : {nn::ParamGrad::overwrite, nn::ParamGrad::accumulate}) {
+      CAPTURE(portable);
+      CAPTURE(static_cast<int>(mode));
+      Net net;
+      net.use_portable_kernels(portable);
+      net.initialize(8);
+      auto ctx = net.make_context(40);
+      const auto x = gradcheck::random_matrix<double>(33, 2, 3);
+      const auto dy_in = gradcheck::random_matrix<double>(33, 1, 4);
+      const auto dy_par = gradcheck::random_matrix<double>(33, 1, 5);
+      sagips::Matrix<double> dx_ref("dx", 33, 2), dx("dx", 33, 2);
+      net.forward(ctx, x);
+      Kokkos::deep_copy(net.grads(), 0.25);  // what accumulate adds to
+      net.backward(ctx, dy_in, dx_ref, nn::ParamGrad::none);
+      net.backward(ctx, dy_par, sagips::Matrix<double>(), mode);
+      auto g_ref = gradcheck::snapshot(net.grads());
+      Kokkos::deep_copy(net.grads(), 0.25);
+      net.backward_split(ctx, dy_in, dx, dy_par, mode);
+      auto g = gradcheck::snapshot(net.grads());
+      auto a = gradcheck::snapshot(dx_ref);
+      auto b = gradcheck::snapshot(dx);
+      for (int i = 0; i < 33; ++i)
+        for (int j = 0; j < 2; ++j) CHECK(b(i, j) == doctest::Approx(a(i, j)).epsilon(1e-12));
+      for (std::size_t k = 0; k < Net::num_params; ++k) CHECK(g(k) == doctest::Approx(g_ref(k)).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("a context runs on fewer rows than it was made for") {
   using Net = nn::Mlp<2, 3, nn::Hidden<8>, nn::Tanh>;
   Net net;

@@ -121,6 +121,27 @@ void linear_backward_host(ConstMatrix<T> dz, ConstMatrix<T> x, const T* w, T* dw
   }
 }
 
+// out(i, :) = m(i, :) * f(i, 0) (out may be m).
+template <class T>
+void scale_rows_host(ConstMatrix<T> m, ConstMatrix<T> f, Matrix<T> out) {
+  const int n = static_cast<int>(m.extent(0)), w = static_cast<int>(m.extent(1));
+  for (int i = 0; i < n; ++i) {
+    const T s = f(i, 0);
+    const T* a = &m(i, 0);
+    T* o = &out(i, 0);
+    for (int j = 0; j < w; ++j) o[j] = a[j] * s;
+  }
+}
+template <class T>
+void scale_rows_portable(ConstMatrix<T> m, ConstMatrix<T> f, Matrix<T> out) {
+  const int n = static_cast<int>(m.extent(0)), w = static_cast<int>(m.extent(1));
+  Kokkos::parallel_for(
+      "sagips::dense_scale_rows", Kokkos::RangePolicy<ExecSpace>(0, n * w), KOKKOS_LAMBDA(int k) {
+        const int i = k / w, j = k % w;
+        out(i, j) = m(i, j) * f(i, 0);
+      });
+}
+
 template <class Act, class T>
 void activation_backward_portable(ConstMatrix<T> dy, ConstMatrix<T> y, Matrix<T> dz, T a) {
   const int n = static_cast<int>(dy.extent(0)), out = static_cast<int>(dy.extent(1));
