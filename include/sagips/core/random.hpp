@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "sagips/core/math.hpp"
+#include "sagips/core/views.hpp"
 
 namespace sagips::random {
 
@@ -152,5 +153,23 @@ class CounterRng {
  private:
   std::uint64_t key_ = 0;
 };
+
+// Standard normals into a [rows, cols] matrix: element (i, j) from counter block (i cols + j) / 4,
+// so the values depend only on the stream and the shape (any backend, any thread count).
+template <class T>
+void fill_normal(Matrix<T> m, CounterRng rng) {
+  const int cols = static_cast<int>(m.extent(1));
+  const int rows = static_cast<int>(m.extent(0));
+  const int blocks = (rows * cols + 3) / 4;
+  Kokkos::parallel_for(
+      "sagips::fill_normal", Kokkos::RangePolicy<ExecSpace>(0, blocks), KOKKOS_LAMBDA(int b) {
+        T z[4];
+        rng.normal4(static_cast<std::uint64_t>(b), z);
+        for (int k = 0; k < 4; ++k) {
+          const int e = 4 * b + k;
+          if (e < rows * cols) m(e / cols, e % cols) = z[k];
+        }
+      });
+}
 
 }  // namespace sagips::random

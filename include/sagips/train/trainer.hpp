@@ -41,8 +41,11 @@
 #include "sagips/optim.hpp"
 #include "sagips/sim.hpp"
 #include "sagips/train/checkpoint.hpp"
+#include "sagips/train/broadcast.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/estimates.hpp"
 #include "sagips/train/outputs.hpp"
+#include "sagips/train/phases.hpp"
 #include "sagips/train/progress.hpp"
 
 namespace sagips::train {
@@ -54,17 +57,6 @@ using DefaultGenerator = nn::Mlp<10, Pipeline::num_params, nn::Hidden<128, 128, 
 template <class Pipeline>
 using DefaultDiscriminator = nn::Mlp<Pipeline::event_dim, 1, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu,
                                      nn::Identity, typename Pipeline::value_type>;
-
-// Seconds spent in each phase (measured only with --profile, which fences between phases).
-struct PhaseTimes {
-  double generator = 0, pipeline = 0, discriminator = 0, exchange = 0, optimizer = 0, total = 0;
-  long steps = 0;
-};
-
-// Mean and spread of the physics parameters over a sample of the generator.
-struct ParameterStats {
-  std::vector<double> mean, std;
-};
 
 template <class Pipeline, class Generator = DefaultGenerator<Pipeline>,
           class Discriminator = DefaultDiscriminator<Pipeline>, class Loss = loss::LeastSquares,
@@ -205,10 +197,10 @@ class Trainer {
   // ---- one step ------------------------------------------------------------------------------
   void train_step(long step) {
     const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank_), static_cast<std::uint64_t>(step)};
-    Clock clock(cfg_.profile);
+    PhaseClock clock(cfg_.profile);
 
     // Generator: noise -> unit outputs u -> physics parameters p.
-    fill_normal(noise_, random::CounterRng(keys, random::Purpose::generator_noise));
+    random::fill_normal(noise_, random::CounterRng(keys, random::Purpose::generator_noise));
     const auto u = gen_.forward(gen_ctx_, noise_);
     scaling_.forward(u, params_);
     times_.generator += clock.lap();
@@ -289,21 +281,12 @@ class Trainer {
   // Mean and spread of p over `samples` generator draws of this rank's generator (key: step).
   ParameterStats parameter_stats(long step, HostMatrix<T>* keep = nullptr) {
     const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank_), static_cast<std::uint64_t>(step)};
-    fill_normal(eval_noise_, random::CounterRng(keys, random::Purpose::evaluation));
+    random::fill_normal(eval_noise_, random::CounterRng(keys, random::Purpose::evaluation));
     const auto u = gen_.forward(eval_ctx_, eval_noise_);
     scaling_.forward(u, eval_params_);
     auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), eval_params_);
-    ParameterStats s;
-    s.mean.assign(P, 0.0);
-    s.std.assign(P, 0.0);
-    const int m = static_cast<int>(h.extent(0));
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < P; ++j) s.mean[j] += h(i, j) / m;
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < P; ++j) s.std[j] += (h(i, j) - s.mean[j]) * (h(i, j) - s.mean[j]) / std::max(1, m - 1);
-    for (auto& v : s.std) v = std::sqrt(v);
     if (keep) *keep = h;
-    return s;
+    return column_stats(HostMatrix<T>(h));
   }
 
   const PhaseTimes& phase_times() const { return times_; }
@@ -331,23 +314,6 @@ class Trainer {
   }
 
  private:
-  // Fences between phases when profiling; otherwise a no-op clock.
-  struct Clock {
-    explicit Clock(bool on) : on_(on), t0_(now()), last_(t0_) {}
-    double lap() {
-      if (!on_) return 0;
-      Kokkos::fence();
-      const double t = now(), d = t - last_;
-      last_ = t;
-      return d;
-    }
-    double total() const { return on_ ? last_ - t0_ : 0; }
-    static double now() {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    }
-    bool on_;
-    double t0_, last_;
-  };
   static double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -360,45 +326,12 @@ class Trainer {
     return c;
   }
 
-  // Standard normals into a [rows, cols] matrix: element (i, j) from counter i * cols + j.
-  static void fill_normal(Matrix<T> m, random::CounterRng rng) {
-    const int cols = static_cast<int>(m.extent(1));
-    const int rows = static_cast<int>(m.extent(0));
-    const int blocks = (rows * cols + 3) / 4;
-    Kokkos::parallel_for(
-        "sagips::fill_normal", Kokkos::RangePolicy<ExecSpace>(0, blocks), KOKKOS_LAMBDA(int b) {
-          T z[4];
-          rng.normal4(static_cast<std::uint64_t>(b), z);
-          for (int k = 0; k < 4; ++k) {
-            const int e = 4 * b + k;
-            if (e < rows * cols) m(e / cols, e % cols) = z[k];
-          }
-        });
-  }
-
   // Rank 0's weights and optimizer state go to every rank of its sync communicator.
   void synchronize_start() {
     MPI_Comm sc = exchanger_.sync_comm();
     broadcast_view(gen_.params(), sc);
     if (cfg_.average_discriminator) broadcast_view(disc_.params(), sc);
-    std::ostringstream os;
-    BinaryWriter w(os);
-    gen_opt_->save(w, "generator.adam");
-    std::string bytes = os.str();
-    long len = static_cast<long>(bytes.size());
-    MPI_Bcast(&len, 1, MPI_LONG, 0, sc);
-    bytes.resize(static_cast<std::size_t>(len));
-    MPI_Bcast(bytes.data(), static_cast<int>(len), MPI_CHAR, 0, sc);
-    std::istringstream is(bytes);
-    BinaryReader r(is, "rank 0's optimizer state");
-    gen_opt_->load(r, "generator.adam");
-  }
-  template <class View>
-  static void broadcast_view(const View& v, MPI_Comm comm) {
-    auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
-    const MPI_Datatype type = std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
-    MPI_Bcast(h.data(), static_cast<int>(h.span()), type, 0, comm);
-    Kokkos::deep_copy(v, h);
+    broadcast_state(*gen_opt_, "generator.adam", sc);
   }
 
   // The parameter server's update: the master applies a pushed gradient with its own Adam.
@@ -489,16 +422,7 @@ class Trainer {
     nlohmann::json summary;
     if (rank_ != reporter_) return summary;
     const auto names = parameter_names();
-    {
-      std::ostringstream csv;
-      for (int j = 0; j < P; ++j) csv << (j ? "," : "") << names[j];
-      csv << "\n";
-      for (std::size_t i = 0; i < samples.extent(0); ++i) {
-        for (int j = 0; j < P; ++j) csv << (j ? "," : "") << samples(i, j);
-        csv << "\n";
-      }
-      write_text_atomically(cfg_.output_dir + "/samples.csv", csv.str());
-    }
+    write_text_atomically(cfg_.output_dir + "/samples.csv", samples_csv(samples, names));
     const long steps_run = last - first + 1;
     summary["problem"] = sim::theory_name<Theory>();
     summary["strategy"] = exchange::traits<Exchange>::name;
@@ -516,31 +440,16 @@ class Trainer {
     summary["parameters"]["samples"] = static_cast<int>(samples.extent(0));
     if constexpr (sim::has_truth_v<Theory>) {
       const auto truth = Theory::truth();
-      std::vector<double> res(P);
-      for (int j = 0; j < P; ++j) res[j] = (mine.mean[j] - truth[j]) / truth[j];
       summary["parameters"]["truth"] = std::vector<double>(truth.begin(), truth.end());
-      summary["parameters"]["residual"] = res;
+      summary["parameters"]["residual"] = residuals(mine.mean, truth);
     }
     summary["rank_estimates"] = all_means;
     if constexpr (std::is_same_v<Exchange, exchange::Ensemble>) {
       // The members' estimates (each group's first rank) and their spread: the ensemble's uncertainty.
-      const int g = exchanger_.group_size(), members = worker_count() / g;
-      std::vector<double> mean(P, 0.0), spread(P, 0.0);
-      for (int k = 0; k < members; ++k)
-        for (int j = 0; j < P; ++j) mean[j] += all_means[static_cast<std::size_t>(k * g * P + j)] / members;
-      for (int k = 0; k < members; ++k)
-        for (int j = 0; j < P; ++j) {
-          const double d = all_means[static_cast<std::size_t>(k * g * P + j)] - mean[j];
-          spread[j] += d * d / std::max(1, members - 1);
-        }
-      for (auto& v : spread) v = std::sqrt(v);
-      summary["ensemble"] = {{"members", members}, {"mean", mean}, {"spread", spread}};
-      if constexpr (sim::has_truth_v<Theory>) {
-        const auto truth = Theory::truth();
-        std::vector<double> res(P);
-        for (int j = 0; j < P; ++j) res[j] = (mean[j] - truth[j]) / truth[j];
-        summary["ensemble"]["residual"] = res;
-      }
+      const int g = exchanger_.group_size();
+      const ParameterStats e = ensemble_stats(all_means, worker_count(), g, P);
+      summary["ensemble"] = {{"members", worker_count() / g}, {"mean", e.mean}, {"spread", e.std}};
+      if constexpr (sim::has_truth_v<Theory>) summary["ensemble"]["residual"] = residuals(e.mean, Theory::truth());
     }
     summary["configuration"] = configuration_json();
     return summary;
