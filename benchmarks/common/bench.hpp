@@ -78,6 +78,7 @@ inline nlohmann::json machine_info() {
   MPI_Get_library_version(mpi_version, &len);
   std::string mpi(mpi_version, static_cast<std::size_t>(len));
   if (const auto nl = mpi.find('\n'); nl != std::string::npos) mpi = mpi.substr(0, nl);
+  while (!mpi.empty() && (mpi.back() == '\0' || mpi.back() == ' ')) mpi.pop_back();
   int ranks = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &ranks);
   return {{"host", host},

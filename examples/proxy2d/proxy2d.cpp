@@ -140,8 +140,14 @@ int main(int argc, char** argv) {
       for (int j = 0; j < P; ++j) start[j] = 0.5 * (Theory::lower_bounds()[j] + Theory::upper_bounds()[j]);
       const auto r = sagips::fit::minimize(nll, start, Theory::lower_bounds(), Theory::upper_bounds());
       if (env.rank() == reporter) {
-        summary["mle"] = {{"value", r.value}, {"sigma", r.sigma}, {"nll", r.nll}, {"events", r.events},
-                          {"converged", r.converged}, {"iterations", r.iterations}, {"sample", sample}};
+        // The correlations show the directions the data constrain weakly (p4 moves with p1 and p3).
+        std::vector<std::vector<double>> corr(P, std::vector<double>(P, 0.0));
+        for (int a = 0; a < P; ++a)
+          for (int b = 0; b < P; ++b)
+            if (r.sigma[a] > 0 && r.sigma[b] > 0) corr[a][b] = r.covariance(a, b) / (r.sigma[a] * r.sigma[b]);
+        summary["mle"] = {{"value", r.value},       {"sigma", r.sigma},         {"correlation", corr},
+                          {"nll", r.nll},           {"events", r.events},       {"converged", r.converged},
+                          {"iterations", r.iterations}, {"sample", sample}};
       }
     }
     if (env.rank() == reporter) {

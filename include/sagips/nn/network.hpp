@@ -211,6 +211,10 @@ class Network {
     return Kokkos::subview(v, std::make_pair(b, b + (bias ? std::size_t(outs[l]) : w)));
   }
   T slope() const { return static_cast<T>(init_.leaky_slope); }
+  void zero_layer_grads(int l) const {
+    Kokkos::deep_copy(weight_grads(l), T(0));
+    Kokkos::deep_copy(bias_grads(l), T(0));
+  }
 
   template <std::size_t... L>
   void forward_layers(Context& c, std::index_sequence<L...>) const {
@@ -251,11 +255,8 @@ class Network {
     const bool upstream_in_g0 = upstream.data() == c.g0.data();
     const Matrix<T> dz = block(upstream_in_g0 ? c.g1 : c.g0, n, out);
     const Matrix<T> next = L == 0 ? dx : block(upstream_in_g0 ? c.g0 : c.g1, n, in);
-    if (n == 0) {
-      if (params && !accumulate) {
-        Kokkos::deep_copy(weight_grads(L), T(0));
-        Kokkos::deep_copy(bias_grads(L), T(0));
-      }
+    if (n == 0) {  // no rows: nothing flows; an overwrite still leaves zero gradients
+      if (params && !accumulate) zero_layer_grads(L);
       upstream = next;
       return;
     }
@@ -295,11 +296,8 @@ class Network {
     const Matrix<T> dz = block(upstream_in_g0 ? c.g1 : c.g0, n, out);
     const Matrix<T> next = L == 0 ? dx : block(upstream_in_g0 ? c.g0 : c.g1, n, in);
     const Matrix<T> scaled = block(c.scaled, n, out);
-    if (n == 0) {
-      if (params && !accumulate) {
-        Kokkos::deep_copy(weight_grads(L), T(0));
-        Kokkos::deep_copy(bias_grads(L), T(0));
-      }
+    if (n == 0) {  // no rows: nothing flows; an overwrite still leaves zero gradients
+      if (params && !accumulate) zero_layer_grads(L);
       upstream = next;
       return;
     }
