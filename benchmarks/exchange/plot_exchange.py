@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 STRATEGIES = ["allreduce", "iallreduce", "sync_ring", "async_ring_inner", "async_ring_outer", "ensemble"]
+COLORS = {s: f"C{i}" for i, s in enumerate(STRATEGIES)}  # the same colour for a strategy in every panel
 
 
 def main():
@@ -24,7 +25,8 @@ def main():
         kib = [r["kib"] for r in run["results"]]
         ax = axes[0][k]
         for s in STRATEGIES:
-            ax.loglog(kib, [r[s]["median_s"] * 1e3 for r in run["results"]], marker="o", ms=3, label=s)
+            ax.loglog(kib, [r[s]["median_s"] * 1e3 for r in run["results"]], marker="o", ms=3, label=s,
+                      color=COLORS[s])
         ax.set_title(f"{run['ranks']} ranks" + (" (oversubscribed)" if run.get("oversubscribed") else ""))
         ax.set_xlabel("buffer (KiB)")
         ax.set_ylabel("ms per exchange (slowest rank, median)")
@@ -32,7 +34,8 @@ def main():
             ax.legend(fontsize=7)
         ax = axes[1][k]
         for s in STRATEGIES[1:]:
-            ax.semilogx(kib, [r["ratio_to_allreduce"][s] for r in run["results"]], marker="o", ms=3, label=s)
+            ax.semilogx(kib, [r["ratio_to_allreduce"][s] for r in run["results"]], marker="o", ms=3, label=s,
+                        color=COLORS[s])
         ax.axhline(1.0, color="k", lw=0.8)
         ax.set_xlabel("buffer (KiB)")
         ax.set_ylabel("time / MPI_Allreduce")
