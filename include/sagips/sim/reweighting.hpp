@@ -49,8 +49,9 @@ struct Reweighting {
               const T left = k > 0 ? x(k) - x(k - 1) : T(0), right = k + 1 < G ? x(k + 1) - x(k) : T(0);
               return (left + right) / T(2);
             };
+            // (A plain `if`: nvcc refuses a device lambda's first capture inside `if constexpr`.)
             Dual sum(T(0));
-            if constexpr (D == 1) {
+            if (D == 1) {
               for (int k = 0; k < G; ++k) sum += tw(x0, k) * f(b * G + k);
             } else {
               for (int a = 0; a < G; ++a)

@@ -47,13 +47,10 @@ struct GridSamplerBase {
           const int b = i / per, node = i % per;
           Dual pd[P];
           for (int j = 0; j < P; ++j) pd[j] = Dual::variable(p(b, j), j);
+          // (A plain `if`: nvcc refuses a device lambda's first capture inside `if constexpr`.)
           T x[D];
-          if constexpr (D == 1) {
-            x[0] = x0(node);
-          } else {
-            x[0] = x0(node / gg);
-            x[1] = x1(node % gg);
-          }
+          x[0] = x0(D == 1 ? node : node / gg);
+          if (D > 1) x[D - 1] = x1(node % gg);
           ff(i) = th(pd, x);
         });
     auto hx0 = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[0]);
