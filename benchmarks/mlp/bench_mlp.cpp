@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
     bool quick = false;
     app.add_option("--events", sizes, "batch sizes")->delimiter(',')->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats per size")->capture_default_str();
+    int row_block = Disc().row_block();
+    app.add_option("--row-block", row_block, "rows per block through all layers (0: the whole batch at once)")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
     app.add_option("--json", json_path, "write results as JSON");
     app.add_flag("--quick", quick, "tiny sizes (a smoke test)");
     try {
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
     sagips::bench::Table table({"events", "fwd ms", "bwd ms", "fwd+bwd ms", "GFLOP/s", "sgemm GFLOP/s", "ratio"});
     for (int n : sizes) {
       Disc net;
+      net.set_row_block(row_block);
       net.initialize(1);
       auto ctx = net.make_context(n);
       sagips::Matrix<float> x("x", n, 2), dy("dy", n, 1), dx("dx", n, 2);

@@ -19,6 +19,7 @@
 // Host execution spaces use Eigen GEMM; others the portable Kokkos kernels (dense_kernels.hpp).
 
 #include <Kokkos_Core.hpp>
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -158,7 +159,7 @@ class Network {
       c.partial = Vector<T>("sagips::nn::partial", detail::gradient_chunks(c.capacity) * num_params);
     c.rows = static_cast<int>(x.extent(0));
     c.input = x;
-    forward_layers(c, std::make_index_sequence<num_layers>{});
+    for_row_blocks(c, [&](Context& w, int, int) { forward_layers(w, std::make_index_sequence<num_layers>{}); });
     return rows_of(c.y[num_layers - 1], c.rows);
   }
 
@@ -171,8 +172,10 @@ class Network {
                                   static_cast<int>(dx.extent(1)) == in_width),
                    "backward: dL/dx must be [" << c.rows << ", " << in_width << "], got [" << dx.extent(0) << ", "
                                                << dx.extent(1) << "]");
-    ConstMatrix<T> upstream = dy;
-    backward_layers(c, upstream, dx, mode, std::make_index_sequence<num_layers>{});
+    for_row_blocks(c, [&](Context& w, int r0, int r1) {
+      ConstMatrix<T> upstream = rows(dy, r0, r1);
+      backward_layers(w, upstream, rows(dx, r0, r1), later_block(mode, r0), std::make_index_sequence<num_layers>{});
+    });
   }
 
   // One output per row: dx = dy_in * d(out)/dx (if dx is non-empty) and the parameter gradients of
@@ -191,9 +194,18 @@ class Network {
     if (c.scaled.extent(0) < std::size_t(c.capacity)) c.scaled = Matrix<T>("sagips::nn::scaled", c.capacity, max_width);
     // d(out)/d(out) = 1 per row, in g0.
     Kokkos::deep_copy(block(c.g0, c.rows, 1), T(1));
-    ConstMatrix<T> upstream = block(c.g0, c.rows, 1);
-    split_layers(c, upstream, dx, dy_in, dy_par, mode, std::make_index_sequence<num_layers>{});
+    for_row_blocks(c, [&](Context& w, int r0, int r1) {
+      ConstMatrix<T> upstream = block(w.g0, w.rows, 1);
+      split_layers(w, upstream, rows(dx, r0, r1), rows(dy_in, r0, r1), rows(dy_par, r0, r1), later_block(mode, r0),
+                   std::make_index_sequence<num_layers>{});
+    });
   }
+
+  // Host path: a batch is run through all layers in blocks of this many rows, so each block's
+  // activations stay in cache between one layer's product and the next (0: the whole batch at once).
+  // Weight gradients are then summed block after block: deterministic, in a different order.
+  void set_row_block(int rows) { row_block_ = rows < 0 ? 0 : rows; }
+  int row_block() const { return row_block_; }
 
   void save(BinaryWriter& w, const std::string& name) const { w.view(name + ".params", params_); }
   void load(BinaryReader& r, const std::string& name) { r.view(name + ".params", params_); }
@@ -214,6 +226,42 @@ class Network {
   void zero_layer_grads(int l) const {
     Kokkos::deep_copy(weight_grads(l), T(0));
     Kokkos::deep_copy(bias_grads(l), T(0));
+  }
+
+  // Rows [r0, r1) of a matrix (empty stays empty).
+  template <class M>
+  static M rows(const M& m, int r0, int r1) {
+    if (!m.data()) return m;
+    return Kokkos::subview(m, std::make_pair(r0, r1), Kokkos::ALL);
+  }
+  // Rows [r0, r1) of a context, as a context of its own (views into the same buffers).
+  static Context window(const Context& c, int r0, int r1) {
+    Context w;
+    w.capacity = w.rows = r1 - r0;
+    w.input = rows(c.input, r0, r1);
+    for (int l = 0; l < num_layers; ++l) w.y[l] = rows(c.y[l], r0, r1);
+    w.g0 = rows(c.g0, r0, r1);
+    w.g1 = rows(c.g1, r0, r1);
+    w.scaled = rows(c.scaled, r0, r1);
+    w.partial = c.partial;
+    return w;
+  }
+  // f(window, r0, r1) for each block of rows on the host path; f(c, 0, rows) otherwise.
+  template <class F>
+  void for_row_blocks(Context& c, F&& f) const {
+    if (portable_ || row_block_ == 0 || c.rows <= row_block_) {
+      f(c, 0, c.rows);
+      return;
+    }
+    for (int r0 = 0; r0 < c.rows; r0 += row_block_) {
+      const int r1 = std::min(c.rows, r0 + row_block_);
+      Context w = window(c, r0, r1);
+      f(w, r0, r1);
+    }
+  }
+  // Blocks after the first add to the gradients the first one wrote.
+  static ParamGrad later_block(ParamGrad mode, int r0) {
+    return r0 == 0 || mode == ParamGrad::none ? mode : ParamGrad::accumulate;
   }
 
   template <std::size_t... L>
@@ -334,6 +382,7 @@ class Network {
   InitConfig init_;
   Vector<T> params_, grads_;
   bool portable_;
+  int row_block_ = 1024;
 };
 
 }  // namespace sagips::nn

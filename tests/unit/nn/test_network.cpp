@@ -164,6 +164,37 @@ TEST_CASE("backward_split equals two backward passes (dx for one upstream, param
     }
 }
 
+TEST_CASE("running the batch in row blocks gives the whole-batch results (forward, backward, backward_split)") {
+  using Net = nn::Mlp<2, 1, nn::Hidden<16, 16>, nn::LeakyRelu, nn::Identity, double>;
+  Net whole, blocked;
+  whole.set_row_block(0);
+  blocked.set_row_block(7);  // 33 rows: blocks of 7, 7, 7, 7, 5
+  whole.initialize(12);
+  blocked.initialize(12);
+  auto cw = whole.make_context(40), cb = blocked.make_context(40);
+  const auto x = gradcheck::random_matrix<double>(33, 2, 1);
+  const auto dy = gradcheck::random_matrix<double>(33, 1, 2);
+  const auto dy2 = gradcheck::random_matrix<double>(33, 1, 3);
+  auto close = [](const auto& a, const auto& b) {
+    auto ha = gradcheck::snapshot(a);
+    auto hb = gradcheck::snapshot(b);
+    REQUIRE(ha.span() == hb.span());
+    for (std::size_t k = 0; k < ha.span(); ++k) CHECK(hb.data()[k] == doctest::Approx(ha.data()[k]).epsilon(1e-12));
+  };
+  close(whole.forward(cw, x), blocked.forward(cb, x));
+  sagips::Matrix<double> dxw("dxw", 33, 2), dxb("dxb", 33, 2);
+  for (auto mode : {nn::ParamGrad::overwrite, nn::ParamGrad::accumulate}) {
+    whole.backward(cw, dy, dxw, mode);
+    blocked.backward(cb, dy, dxb, mode);
+    close(dxw, dxb);
+    close(whole.grads(), blocked.grads());
+    whole.backward_split(cw, dy, dxw, dy2, mode);
+    blocked.backward_split(cb, dy, dxb, dy2, mode);
+    close(dxw, dxb);
+    close(whole.grads(), blocked.grads());
+  }
+}
+
 TEST_CASE("a context runs on fewer rows than it was made for") {
   using Net = nn::Mlp<2, 3, nn::Hidden<8>, nn::Tanh>;
   Net net;
