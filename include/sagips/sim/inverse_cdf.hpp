@@ -44,19 +44,9 @@ struct InverseCdf1D {
       const int sets = static_cast<int>(p.extent(0));
       this->per_set = m;
       this->evaluate(p);
-      if (static_cast<int>(cum_.extent(0)) != sets * G) cum_ = typename Base::DualView("sagips::sim::cdf", sets * G);
-      auto f = this->f;
+      this->cumulate_1d(cum_, "sagips::sim::cdf1d");
       auto cum = cum_;
       auto x = this->nodes[0];
-      Kokkos::parallel_for(
-          "sagips::sim::cdf1d", Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-            Dual c(T(0));
-            cum(b * G) = c;
-            for (int k = 0; k + 1 < G; ++k) {
-              c += (f(b * G + k) + f(b * G + k + 1)) * ((x(k + 1) - x(k)) / T(2));
-              cum(b * G + k + 1) = c;
-            }
-          });
       this->size_jacobian(sets * m, jacobian);
       auto jac = this->jac;
       Kokkos::parallel_for(
@@ -67,10 +57,7 @@ struct InverseCdf1D {
             const Dual* c = &cum(b * G);
             const Dual t = u[0] * c[G - 1];
             const int k = detail::search_cell([&](int q) { return c[q].v; }, G, t.v);
-            const Dual mass = c[k + 1] - c[k];
-            Dual r = mass.v > T(0) ? (t - c[k]) / mass : Dual(T(0.5));
-            if (r.v < T(0)) r = Dual(T(0));
-            if (r.v > T(1)) r = Dual(T(1));
+            const Dual r = detail::place_in_cell(c[k], c[k + 1], t);
             const Dual xs = x(k) + (x(k + 1) - x(k)) * r;
             events(i, 0) = xs.v;
             if (jacobian)
@@ -141,10 +128,7 @@ struct InverseCdf2D {
             const Dual* cx = &marg(b * G);
             const Dual t = u[0] * cx[G - 1];
             const int a = detail::search_cell([&](int q) { return cx[q].v; }, G, t.v);
-            const Dual mx = cx[a + 1] - cx[a];
-            Dual r = mx.v > T(0) ? (t - cx[a]) / mx : Dual(T(0.5));
-            if (r.v < T(0)) r = Dual(T(0));
-            if (r.v > T(1)) r = Dual(T(1));
+            const Dual r = detail::place_in_cell(cx[a], cx[a + 1], t);
             const Dual x = xn(a) + (xn(a + 1) - xn(a)) * r;
             // y from the conditional at x: the columns a and a + 1 interpolated with weight r.
             const Dual* c0 = &col((b * G + a) * G);
@@ -155,10 +139,7 @@ struct InverseCdf2D {
             const int c = detail::search_cell([&](int q) { return (T(1) - rv) * c0[q].v + rv * c1[q].v; }, G, s.v);
             const Dual lo = (T(1) - r) * c0[c] + r * c1[c];
             const Dual hi = (T(1) - r) * c0[c + 1] + r * c1[c + 1];
-            const Dual my = hi - lo;
-            Dual q = my.v > T(0) ? (s - lo) / my : Dual(T(0.5));
-            if (q.v < T(0)) q = Dual(T(0));
-            if (q.v > T(1)) q = Dual(T(1));
+            const Dual q = detail::place_in_cell(lo, hi, s);
             const Dual y = yn(c) + (yn(c + 1) - yn(c)) * q;
             events(i, 0) = x.v;
             events(i, 1) = y.v;

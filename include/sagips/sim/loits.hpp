@@ -38,19 +38,10 @@ struct Loits1D {
       const int sets = static_cast<int>(p.extent(0));
       this->per_set = m;
       this->evaluate(p);
-      if (static_cast<int>(cum_.extent(0)) != sets * G) cum_ = typename Base::DualView("sagips::sim::loits_cdf", sets * G);
+      this->cumulate_1d(cum_, "sagips::sim::loits1d_cdf");
       auto f = this->f;
       auto cum = cum_;
       auto x = this->nodes[0];
-      Kokkos::parallel_for(
-          "sagips::sim::loits1d_cdf", Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-            Dual c(T(0));
-            cum(b * G) = c;
-            for (int k = 0; k + 1 < G; ++k) {
-              c += (f(b * G + k) + f(b * G + k + 1)) * ((x(k + 1) - x(k)) / T(2));
-              cum(b * G + k + 1) = c;
-            }
-          });
       this->size_jacobian(sets * m, jacobian);
       auto jac = this->jac;
       Kokkos::parallel_for(
@@ -61,11 +52,7 @@ struct Loits1D {
             const Dual* c = &cum(b * G);
             const Dual t = ((T(j) + u[0]) / T(m)) * c[G - 1];  // stratified level: cells get events in proportion
             const int k = detail::search_cell([&](int q) { return c[q].v; }, G, t.v);
-            const Dual mass = c[k + 1] - c[k];
-            // The level's place inside the cell (a Dual: it moves with p).
-            Dual phid = mass.v > T(0) ? (t - c[k]) / mass : Dual(T(0.5));
-            if (phid.v < T(0)) phid = Dual(T(0));
-            if (phid.v > T(1)) phid = Dual(T(1));
+            const Dual phid = detail::place_in_cell(c[k], c[k + 1], t);  // moves with p
             const Dual s = detail::linear_cell_inverse(f(b * G + k), f(b * G + k + 1), phid);
             const Dual xs = x(k) + (x(k + 1) - x(k)) * s;
             events(i, 0) = xs.v;
@@ -131,10 +118,7 @@ struct Loits2D {
             const Dual t = ((T(j) + u[0]) / T(m)) * c[C];
             const int q = detail::search_cell([&](int r) { return c[r].v; }, C + 1, t.v);
             const int a = q / (G - 1), k = q % (G - 1);
-            const Dual mass = c[q + 1] - c[q];
-            Dual phi = mass.v > T(0) ? (t - c[q]) / mass : Dual(T(0.5));
-            if (phi.v < T(0)) phi = Dual(T(0));
-            if (phi.v > T(1)) phi = Dual(T(1));
+            const Dual phi = detail::place_in_cell(c[q], c[q + 1], t);
             const Dual &f00 = fb[a * G + k], &f10 = fb[(a + 1) * G + k], &f01 = fb[a * G + k + 1],
                        &f11 = fb[(a + 1) * G + k + 1];
             // x from the cell's x-marginal (linear between the column means), then y given x.

@@ -5,6 +5,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <sstream>
+#include <string>
 #include <typeinfo>
 
 #include "sagips/autodiff/dual.hpp"
@@ -63,6 +64,26 @@ struct GridSamplerBase {
         os << "(" << hx0(node / g) << ", " << hx1(node % g) << ")";
       return os.str();
     });
+  }
+
+  // One-dimensional theories: cum(set * g + k) = the integral of the piecewise-linear density from the
+  // first node to node k (cumulative trapezoids), for every set. Sized here.
+  void cumulate_1d(DualView& cum, const std::string& label) const {
+    const int sets = static_cast<int>(f.extent(0)) / g;
+    if (static_cast<int>(cum.extent(0)) != sets * g) cum = DualView(label, sets * g);
+    auto ff = f;
+    auto c = cum;
+    auto x = nodes[0];
+    const int gg = g;
+    Kokkos::parallel_for(
+        label, Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
+          Dual acc(T(0));
+          c(b * gg) = acc;
+          for (int k = 0; k + 1 < gg; ++k) {
+            acc += (ff(b * gg + k) + ff(b * gg + k + 1)) * ((x(k + 1) - x(k)) / T(2));
+            c(b * gg + k + 1) = acc;
+          }
+        });
   }
 
   void size_jacobian(int n, bool jacobian) {

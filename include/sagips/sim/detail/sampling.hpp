@@ -1,6 +1,7 @@
 #pragma once
-// Pieces the samplers share: the search in a cumulative table, the inverse of a linear density on a
-// cell, and the reduction of per-event Jacobians into dL/dp per parameter set.
+// Pieces the samplers share: the search in a cumulative table, the place of a level inside the cell
+// it falls in, the inverse of a linear density on a cell, and the reduction of per-event Jacobians
+// into dL/dp per parameter set.
 
 #include <Kokkos_Core.hpp>
 
@@ -22,6 +23,19 @@ KOKKOS_INLINE_FUNCTION int search_cell(const F& value, int n, T t) {
       hi = mid;
   }
   return lo;
+}
+
+// Where level t sits between the cumulative values lo <= hi of a cell: (t - lo)/(hi - lo), clamped to
+// [0, 1] against rounding, a Dual that moves with p; 1/2 for a cell without mass.
+template <class D>
+KOKKOS_INLINE_FUNCTION D place_in_cell(const D& lo, const D& hi, const D& t) {
+  using T = typename D::value_type;
+  const D mass = hi - lo;
+  if (!(mass.v > T(0))) return D(T(0.5));
+  const D r = (t - lo) / mass;
+  if (r.v < T(0)) return D(T(0));
+  if (r.v > T(1)) return D(T(1));
+  return r;
 }
 
 // Position s in [0, 1] where the CDF of the density (1 - s) a + s b on [0, 1] reaches phi:
