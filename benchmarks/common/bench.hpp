@@ -1,21 +1,43 @@
 #pragma once
-// What every sagips benchmark shares: timing (warm-up, repeats, median/min/max, Kokkos fences
-// around each repeat), a printed table, and a JSON record with the machine and configuration.
+// What every sagips benchmark shares: the --json and --quick options, timing (warm-up, repeats,
+// median/min/max, Kokkos fences around each repeat), a printed table, and a JSON record with the
+// machine and configuration.
 
 #include <mpi.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <sagips/core/config.hpp>
 #include <string>
 #include <vector>
 
 namespace sagips::bench {
+
+// --json PATH and --quick, which every benchmark takes.
+struct CommonOptions {
+  std::string json_path;
+  bool quick = false;
+};
+
+// Adds the common options to app and parses the command line. An exit code when the program should
+// stop (--help: 0; bad input: CLI11's code, its message printed by rank 0 only), nothing otherwise.
+inline std::optional<int> parse(CLI::App& app, CommonOptions& common, int argc, char** argv, bool root) {
+  app.add_option("--json", common.json_path, "write results as JSON");
+  app.add_flag("--quick", common.quick, "tiny sizes (a smoke test)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return root ? app.exit(e) : e.get_exit_code();
+  }
+  return std::nullopt;
+}
 
 struct Stats {
   double median = 0, min = 0, max = 0;

@@ -76,17 +76,12 @@ int main(int argc, char** argv) {
     CLI::App app{"bench_exchange: gradient exchange strategies against MPI_Allreduce"};
     std::vector<long> sizes_kib = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536};
     int repeats = 20;
-    std::string json_path;
-    bool quick = false;
     app.add_option("--sizes-kib", sizes_kib, "buffer sizes in KiB (float)")->delimiter(',')->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats")->capture_default_str();
-    app.add_option("--json", json_path, "write results as JSON");
-    app.add_flag("--quick", quick, "tiny sizes (a smoke test)");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return env.is_root() ? app.exit(e) : e.get_exit_code();
-    }
+    sagips::bench::CommonOptions common;
+    if (auto stop = sagips::bench::parse(app, common, argc, argv, env.is_root())) return *stop;
+    const std::string& json_path = common.json_path;
+    const bool quick = common.quick;
     if (quick) {
       sizes_kib = {1, 64};
       repeats = 3;

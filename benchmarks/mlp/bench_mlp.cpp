@@ -22,20 +22,15 @@ int main(int argc, char** argv) {
     CLI::App app{"bench_mlp: discriminator forward + backward vs plain sgemm of the same shapes"};
     std::vector<int> sizes = {10000, 100000};
     int repeats = 20;
-    std::string json_path;
-    bool quick = false;
     app.add_option("--events", sizes, "batch sizes")->delimiter(',')->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats per size")->capture_default_str();
     int row_block = Disc().row_block();
     app.add_option("--row-block", row_block, "rows per block through all layers (0: the whole batch at once)")
         ->check(CLI::NonNegativeNumber)->capture_default_str();
-    app.add_option("--json", json_path, "write results as JSON");
-    app.add_flag("--quick", quick, "tiny sizes (a smoke test)");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return env.is_root() ? app.exit(e) : e.get_exit_code();
-    }
+    sagips::bench::CommonOptions common;
+    if (auto stop = sagips::bench::parse(app, common, argc, argv, env.is_root())) return *stop;
+    const std::string& json_path = common.json_path;
+    const bool quick = common.quick;
     if (quick) {
       sizes = {512};
       repeats = 3;

@@ -16,18 +16,13 @@ int main(int argc, char** argv) {
     CLI::App app{"bench_pipeline: 2-D proxy pipeline forward + VJP"};
     std::vector<int> sizes = {10000, 100000, 1000000};
     int sets = 100, repeats = 10;
-    std::string json_path;
-    bool quick = false;
     app.add_option("--events", sizes, "events per step")->delimiter(',')->capture_default_str();
     app.add_option("--param-samples", sets, "parameter sets per step (B)")->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats")->capture_default_str();
-    app.add_option("--json", json_path, "write results as JSON");
-    app.add_flag("--quick", quick, "tiny sizes (a smoke test)");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return env.is_root() ? app.exit(e) : e.get_exit_code();
-    }
+    sagips::bench::CommonOptions common;
+    if (auto stop = sagips::bench::parse(app, common, argc, argv, env.is_root())) return *stop;
+    const std::string& json_path = common.json_path;
+    const bool quick = common.quick;
     if (quick) {
       sizes = {2000};
       sets = 10;
