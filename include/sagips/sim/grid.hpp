@@ -9,6 +9,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -41,9 +42,11 @@ Vector<T> make_nodes(int g, double lo, double hi, Spacing spacing) {
 namespace detail {
 // Scans the densities of one pipeline call ([sets * nodes_per_set] Duals) for a negative or non-finite
 // value and throws an Error naming the first: its value, where (where(node) describes a node) and the
-// parameters of its set.
-template <class T, int P, class View, class Where>
-void check_density(const View& f, ConstMatrix<T> params, const char* theory, int nodes_per_set, Where&& where) {
+// parameters of its set. (where is a std::function, not a template parameter: nvcc refuses a device
+// lambda in a function instantiated with a caller's local lambda type.)
+template <class T, int P, class View>
+void check_density(const View& f, ConstMatrix<T> params, const char* theory, int nodes_per_set,
+                   const std::function<std::string(int)>& where) {
   const int total = static_cast<int>(f.extent(0));
   int first = total;
   Kokkos::parallel_reduce(
