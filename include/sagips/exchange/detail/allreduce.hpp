@@ -21,7 +21,7 @@ class Exchanger;
 namespace detail {
 // What every strategy without a server or weight replacement has.
 template <class T>
-class PlainExchanger {
+class PlainExchanger : public NoServer<T> {
  public:
   PlainExchanger(MPI_Comm comm, const Config& c, std::size_t n, const char* name)
       : n_(n), watch_(comm, c.timeout_seconds, name) {
@@ -36,12 +36,7 @@ class PlainExchanger {
   PlainExchanger(const PlainExchanger&) = delete;
   PlainExchanger& operator=(const PlainExchanger&) = delete;
 
-  void after_update(T*) {}
   MPI_Comm sync_comm() const { return MPI_COMM_WORLD; }
-  bool is_server() const { return false; }
-  template <class Apply>
-  void serve(T*, Apply&&) {}
-  void worker_done() {}
   const Stats& stats() const { return stats_; }
 
  protected:

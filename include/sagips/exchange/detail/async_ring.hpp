@@ -36,7 +36,7 @@ template <class Tag, class T>
 class Exchanger;
 
 template <class T>
-class Exchanger<AsyncRing, T> {
+class Exchanger<AsyncRing, T> : public detail::NoServer<T> {
  public:
   Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : c_(c), n_(n) {
     MPI_Comm_dup(comm, &world_);
@@ -116,12 +116,7 @@ class Exchanger<AsyncRing, T> {
     ++stats_.exchanges;
   }
 
-  void after_update(T*) {}
   MPI_Comm sync_comm() const { return MPI_COMM_WORLD; }
-  bool is_server() const { return false; }
-  template <class Apply>
-  void serve(T*, Apply&&) {}
-  void worker_done() {}
   const Stats& stats() const { return stats_; }
 
  private:

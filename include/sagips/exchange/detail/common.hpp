@@ -1,6 +1,6 @@
 #pragma once
 // What the exchange strategies share: MPI datatypes, the finiteness check before sending, the stall
-// watchdog, the group layout and the statistics.
+// watchdog, the group layout, the statistics, and the server hooks of the strategies without a server.
 
 #include <mpi.h>
 
@@ -32,6 +32,17 @@ struct Stats {
 };
 
 namespace detail {
+
+// The parameter-server hooks (exchanger.hpp) as the strategies without a server have them: a rank is
+// never a server and nothing happens after the weight update or at the end.
+template <class T>
+struct NoServer {
+  void after_update(T*) {}
+  bool is_server() const { return false; }
+  template <class Apply>
+  void serve(T*, Apply&&) {}
+  void worker_done() {}
+};
 
 template <class T>
 MPI_Datatype mpi_type() {

@@ -19,7 +19,7 @@ template <class Tag, class T>
 class Exchanger;
 
 template <class T>
-class Exchanger<Ensemble, T> {
+class Exchanger<Ensemble, T> : public detail::NoServer<T> {
  public:
   Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : n_(n) {
     int rank = 0;
@@ -54,12 +54,7 @@ class Exchanger<Ensemble, T> {
   }
   bool test() { return true; }
   void finish() {}
-  void after_update(T*) {}
   MPI_Comm sync_comm() const { return group_; }  // each member starts from its own first rank's weights
-  bool is_server() const { return false; }
-  template <class Apply>
-  void serve(T*, Apply&&) {}
-  void worker_done() {}
   const Stats& stats() const { return stats_; }
 
  private:
