@@ -19,18 +19,24 @@ struct ParameterStats {
   std::vector<double> mean, std;
 };
 
-template <class T>
-ParameterStats column_stats(const HostMatrix<T>& h) {
-  const int m = static_cast<int>(h.extent(0)), p = static_cast<int>(h.extent(1));
+// Mean and sample standard deviation of each of p columns over m rows, row i column j being at(i, j).
+template <class At>
+ParameterStats stats_over_rows(int m, int p, At&& at) {
   ParameterStats s;
   s.mean.assign(p, 0.0);
   s.std.assign(p, 0.0);
   for (int i = 0; i < m; ++i)
-    for (int j = 0; j < p; ++j) s.mean[j] += h(i, j) / m;
+    for (int j = 0; j < p; ++j) s.mean[j] += at(i, j) / m;
   for (int i = 0; i < m; ++i)
-    for (int j = 0; j < p; ++j) s.std[j] += (h(i, j) - s.mean[j]) * (h(i, j) - s.mean[j]) / std::max(1, m - 1);
+    for (int j = 0; j < p; ++j) s.std[j] += (at(i, j) - s.mean[j]) * (at(i, j) - s.mean[j]) / std::max(1, m - 1);
   for (auto& v : s.std) v = std::sqrt(v);
   return s;
+}
+
+template <class T>
+ParameterStats column_stats(const HostMatrix<T>& h) {
+  return stats_over_rows(static_cast<int>(h.extent(0)), static_cast<int>(h.extent(1)),
+                         [&](int i, int j) { return h(i, j); });
 }
 
 // (estimate - truth) / truth, per parameter.
@@ -44,17 +50,9 @@ std::vector<double> residuals(const std::vector<double>& estimate, const std::ar
 // An ensemble's members are the groups of `group_size` consecutive ranks; `rank_means` holds every
 // rank's P estimates in rank order, and each member is represented by its first rank.
 inline ParameterStats ensemble_stats(const std::vector<double>& rank_means, int ranks, int group_size, int P) {
-  const int members = ranks / group_size;
-  ParameterStats s;
-  s.mean.assign(P, 0.0);
-  s.std.assign(P, 0.0);
-  auto at = [&](int k, int j) { return rank_means[static_cast<std::size_t>(k * group_size * P + j)]; };
-  for (int k = 0; k < members; ++k)
-    for (int j = 0; j < P; ++j) s.mean[j] += at(k, j) / members;
-  for (int k = 0; k < members; ++k)
-    for (int j = 0; j < P; ++j) s.std[j] += (at(k, j) - s.mean[j]) * (at(k, j) - s.mean[j]) / std::max(1, members - 1);
-  for (auto& v : s.std) v = std::sqrt(v);
-  return s;
+  return stats_over_rows(ranks / group_size, P, [&](int k, int j) {
+    return rank_means[static_cast<std::size_t>(k * group_size * P + j)];
+  });
 }
 
 // The generator sample as CSV, one parameter per column.
