@@ -48,14 +48,14 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {  // --help, or a bad option: rank 0 explains, every rank exits
       return env.is_root() ? app.exit(e) : e.get_exit_code();
     }
+    sagips::watchdog::set_timeout(xcfg.timeout_seconds);  // from here on every collective is watched
 
     // The "measured" events: here generated from the truth on a fine grid (cfg.data_file reads a .npy).
     sagips::HostMatrix<float> data;
     sagips::collectively(env.comm(), [&] {
       if (!cfg.data_file.empty()) {
         data = sagips::io::read_npy<float>(cfg.data_file);
-        SAGIPS_REQUIRE(data.extent(1) == 1, cfg.data_file << " holds events of dimension " << data.extent(1)
-                                                          << "; this theory needs 1");
+        sagips::sim::check_events<float, 1>(data, Pipeline().support(), cfg.data_file);
       } else {
         sagips::sim::Pipeline<Angular, sagips::sim::InverseCdf1D<1024>> fine;
         data = sagips::sim::generate_events(fine, Angular::truth(), cfg.real_events, cfg.data_seed);
@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
 
     if (trainer.is_reporter()) {
       summary["mle"] = {{"value", fit.value}, {"sigma", fit.sigma}, {"events", fit.events},
-                        {"converged", fit.converged}, {"sample", "the same events"}};
+                        {"converged", fit.converged}, {"status", fit.status},
+                        {"sample", "the same events"}};
       std::printf("\n%-3s %7s %20s %10s %18s\n", "", "truth", "GAN mean +- spread", "residual", "MLE +- sigma");
       for (int j = 0; j < 2; ++j) {
         const double m = summary["parameters"]["mean"][j], s = summary["parameters"]["std"][j];

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
       const int code = env.is_root() ? app.exit(e) : e.get_exit_code();
       return code;
     }
+    sagips::watchdog::set_timeout(xcfg.timeout_seconds);  // from here on every collective is watched
 
     strategy = strategies.at(strategy_name);
 
@@ -94,8 +95,8 @@ int main(int argc, char** argv) {
     sagips::collectively(env.comm(), [&] {
       if (!cfg.data_file.empty()) {
         data = sagips::io::read_npy<float>(cfg.data_file);
-        SAGIPS_REQUIRE(data.extent(1) == 2, cfg.data_file << " holds events of dimension " << data.extent(1)
-                                                          << "; the 2-D proxy needs 2");
+        const ProxyPipeline<64> pipeline(Theory{}, sim::InverseCdf2D<64>{}, sim::GaussianSmearing{resolution});
+        sim::check_events<float, 2>(data, pipeline.support(), cfg.data_file);
       } else {
         // A fine grid for the real data: they should follow the density itself, not a 64-node model of it.
         ProxyPipeline<256> real(Theory{}, sim::InverseCdf2D<256>{}, sim::GaussianSmearing{resolution});
@@ -113,7 +114,7 @@ int main(int argc, char** argv) {
       default: summary = dispatch<64>(strategy, env, cfg, xcfg, resolution, data); break;
     }
     int reporter = summary.is_null() ? env.size() : env.rank();
-    MPI_Allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, env.comm());
+    sagips::mpi::allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, env.comm(), "the choice of the reporting rank");
 
     // The traditional baseline on the same events: the truth-level (unsmeared) version of the
     // generated sample, or the file's events inside the domain.
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
             if (r.sigma[a] > 0 && r.sigma[b] > 0) corr[a][b] = r.covariance(a, b) / (r.sigma[a] * r.sigma[b]);
         summary["mle"] = {{"value", r.value},       {"sigma", r.sigma},         {"correlation", corr},
                           {"nll", r.nll},           {"events", r.events},       {"converged", r.converged},
+                          {"status", r.status},
                           {"iterations", r.iterations}, {"sample", sample}};
       }
     }
@@ -162,6 +164,9 @@ int main(int argc, char** argv) {
                         summary["mle"]["sigma"][j].get<double>());
         std::printf("%-4s %9.4f %11.4f +- %6.4f %+9.2f%% %20s\n", names[j], truth[j], m, s, 100 * (m - truth[j]) / truth[j], mle);
       }
+      if (summary.contains("mle") && !summary["mle"]["converged"].get<bool>())
+        std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
+                    summary["mle"]["status"].get<std::string>().c_str(), summary["mle"]["events"].get<long>());
       if (summary.contains("ensemble")) {
         std::printf("ensemble of %d: mean", summary["ensemble"]["members"].get<int>());
         for (int j = 0; j < P; ++j)

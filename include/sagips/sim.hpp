@@ -5,6 +5,7 @@
 #include "sagips/sim/inverse_cdf.hpp"
 #include "sagips/sim/loits.hpp"
 #include "sagips/sim/pipeline.hpp"
+#include "sagips/sim/real_data.hpp"
 #include "sagips/sim/reweighting.hpp"
 #include "sagips/sim/shard.hpp"
 #include "sagips/sim/stages.hpp"

@@ -4,7 +4,8 @@
 //  - sagips::CollectiveError: raised on *every* rank of a communicator at the same point, so the
 //    program can unwind and exit cleanly everywhere instead of leaving the other ranks to hang.
 // check_all() turns rank-local findings into a CollectiveError; run_main() (environment.hpp) turns
-// any leftover Error into a clean MPI_Abort, so bad input never hangs a job.
+// any leftover Error into a clean MPI_Abort, so bad input never hangs a job. check_all's own traffic
+// waits under the stall watchdog (watchdog.hpp): a rank that never arrives is named.
 
 #include <mpi.h>
 
@@ -12,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "sagips/core/watchdog.hpp"
 
 namespace sagips {
 
@@ -36,26 +39,27 @@ class CollectiveError : public Error {
   } while (false)
 
 // Every rank passes its own finding (empty: all is well). If any rank has one, every rank throws
-// the same CollectiveError listing them; a message shared by all ranks is stated once.
-inline void check_all(MPI_Comm comm, const std::string& local_error) {
+// the same CollectiveError listing them; a message shared by all ranks is stated once. `what` names
+// the check in a stall report.
+inline void check_all(MPI_Comm comm, const std::string& local_error,
+                      const std::string& what = "a collective error check") {
   int bad = local_error.empty() ? 0 : 1;
   int any_bad = 0;
-  MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm);
+  mpi::allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm, what);
   if (!any_bad) return;
 
   int size = 1;
   MPI_Comm_size(comm, &size);
   int len = static_cast<int>(local_error.size());
   std::vector<int> lens(size), displs(size);
-  MPI_Allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm);
+  mpi::allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm, what);
   int total = 0;
   for (int r = 0; r < size; ++r) {
     displs[r] = total;
     total += lens[r];
   }
   std::string all(static_cast<std::size_t>(total), '\0');
-  MPI_Allgatherv(local_error.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR,
-                 comm);
+  mpi::allgatherv(local_error.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, comm, what);
 
   std::vector<std::pair<int, std::string>> found;
   for (int r = 0; r < size; ++r)
@@ -79,7 +83,7 @@ inline void check_all(MPI_Comm comm, const std::string& local_error) {
 
 // Run f() on every rank; a sagips::Error thrown by f on any rank becomes a CollectiveError on all.
 template <class F>
-void collectively(MPI_Comm comm, F&& f) {
+void collectively(MPI_Comm comm, F&& f, const std::string& what = "a collective error check") {
   std::string error;
   try {
     f();
@@ -89,7 +93,7 @@ void collectively(MPI_Comm comm, F&& f) {
     error = e.what();
     if (error.empty()) error = "unspecified error";
   }
-  check_all(comm, error);
+  check_all(comm, error, what);
 }
 
 }  // namespace sagips

@@ -1,14 +1,14 @@
 #pragma once
 // Weight drift: how far the ranks' copies of the generator have moved apart (the asynchronous modes
 // let them). drift = max over ranks of ||w_r - mean w|| / ||mean w||; 0 when all copies are equal.
-// Collective over comm.
+// Collective over comm, under the stall watchdog.
 
 #include <mpi.h>
 
 #include <cmath>
 #include <vector>
 
-#include "sagips/exchange/detail/common.hpp"
+#include "sagips/core/watchdog.hpp"
 
 namespace sagips::exchange {
 
@@ -18,7 +18,8 @@ double drift(MPI_Comm comm, const T* params, std::size_t n) {
   MPI_Comm_size(comm, &size);
   if (size == 1 || n == 0) return 0;
   std::vector<double> mean(params, params + n);
-  MPI_Allreduce(MPI_IN_PLACE, mean.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm);
+  mpi::allreduce(MPI_IN_PLACE, mean.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm,
+                 "the weight-drift reduction");
   double norm = 0, dist = 0;
   for (std::size_t i = 0; i < n; ++i) {
     mean[i] /= size;
@@ -26,7 +27,7 @@ double drift(MPI_Comm comm, const T* params, std::size_t n) {
     dist += (params[i] - mean[i]) * (params[i] - mean[i]);
   }
   double worst = std::sqrt(dist);
-  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, comm);
+  mpi::allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE, MPI_MAX, comm, "the weight-drift reduction");
   return norm > 0 ? worst / std::sqrt(norm) : worst;
 }
 

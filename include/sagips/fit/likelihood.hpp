@@ -5,8 +5,8 @@
 //
 // with Z from the composite Gauss-Legendre rule of quadrature.hpp. The gradient comes from the same
 // Dual numbers the samplers use (no hand-written derivatives). Events may be spread over the ranks
-// of a communicator: each rank sums over its own, one MPI_Allreduce combines them, and every rank
-// gets the same value, so a minimiser can run in lockstep on all ranks.
+// of a communicator: each rank sums over its own, one all-reduce (under the stall watchdog) combines
+// them, and every rank gets the same value, so a minimiser can run in lockstep on all ranks.
 
 #include <mpi.h>
 
@@ -19,6 +19,7 @@
 
 #include "sagips/autodiff/dual.hpp"
 #include "sagips/core/error.hpp"
+#include "sagips/core/watchdog.hpp"
 #include "sagips/fit/quadrature.hpp"
 
 namespace sagips::fit {
@@ -54,9 +55,9 @@ class UnbinnedNll {
         }
       }
     }
-    check_all(comm_, problem);
+    check_all(comm_, problem, "the likelihood's event check");
     long local = static_cast<long>(events_.size() / D);
-    MPI_Allreduce(&local, &global_events_, 1, MPI_LONG, MPI_SUM, comm_);
+    mpi::allreduce(&local, &global_events_, 1, MPI_LONG, MPI_SUM, comm_, "the likelihood's event count");
     rule_ = box_rule<D>(lo, hi, options.subintervals, options.nodes_per_interval);
   }
 
@@ -89,7 +90,7 @@ class UnbinnedNll {
       for (int j = 0; j < P; ++j) acc[1 + j] += s.d[j] * inv;
     }
     std::array<double, P + 2> sum{};
-    MPI_Allreduce(acc.data(), sum.data(), P + 2, MPI_DOUBLE, MPI_SUM, comm_);
+    mpi::allreduce(acc.data(), sum.data(), P + 2, MPI_DOUBLE, MPI_SUM, comm_, "the likelihood reduction of the fit");
     const Dual z = normalisation(p);
     if (sum[P + 1] > 0 || !(z.v > 0)) {
       // The density vanished where events are (or everywhere): the likelihood is zero there.

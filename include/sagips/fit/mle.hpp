@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "sagips/core/error.hpp"
+
 #include "sagips/fit/likelihood.hpp"
 
 namespace sagips::fit {
@@ -32,8 +34,9 @@ struct FitResult {
   std::vector<bool> at_bound;
   double nll = 0;
   int iterations = 0;
-  bool converged = false;
+  bool converged = false;           // at an interior minimum: no parameter held at a bound
   long events = 0;
+  std::string status;               // "converged", "no events", "at a bound: <parameters>", "stopped after N iterations"
 };
 
 namespace detail {
@@ -69,11 +72,22 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
     hi[j] = upper[j];
     p[j] = std::min(std::max(start[j], lower[j]), upper[j]);
   }
+  FitResult r;
+  r.events = nll.events();
+  if (r.events == 0) {  // nothing to fit: say so rather than report a flat likelihood as a minimum
+    r.value.assign(p.data(), p.data() + P);
+    r.sigma.assign(P, 0.0);
+    r.at_bound.assign(P, false);
+    r.covariance = Eigen::MatrixXd::Zero(P, P);
+    r.status = "no events";
+    return r;
+  }
   Vec g;
   double f = nll.evaluate(p, &g);
-  SAGIPS_REQUIRE(std::isfinite(f), "fit: the likelihood is zero at the starting point");
+  // Every rank has the same value (the likelihood is reduced), so this is a collective verdict.
+  if (!std::isfinite(f)) throw CollectiveError("fit: the likelihood is zero at the starting point");
   double lambda = 1e-3;
-  FitResult r;
+  bool minimum = false;
   auto held = [&](int j) {  // at a bound, with the gradient pushing outward
     const double span = hi[j] - lo[j];
     return (p[j] <= lo[j] + 1e-12 * span && g[j] > 0) || (p[j] >= hi[j] - 1e-12 * span && g[j] < 0);
@@ -105,16 +119,16 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
         g = gt;
         lambda = std::max(lambda / 4, 1e-12);
         improved = true;
-        if (gain < options.tolerance) r.converged = true;
+        if (gain < options.tolerance) minimum = true;
       } else {
         lambda *= 8;
       }
     }
     if (!improved) {  // no step lowers -ln L any more: at the minimum to rounding
-      r.converged = true;
+      minimum = true;
       break;
     }
-    if (r.converged) break;
+    if (minimum) break;
   }
 
   // Uncertainties: the inverse Hessian over the parameters not held at a bound.
@@ -137,7 +151,13 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
     r.sigma[free[a]] = std::sqrt(std::max(cf(a, a), 0.0));
   }
   r.nll = f;
-  r.events = nll.events();
+  // A minimum with a parameter held at its bound is not a measurement of that parameter: say which.
+  std::string held_at;
+  for (int j = 0; j < P; ++j)
+    if (r.at_bound[j]) held_at += (held_at.empty() ? "p" : ", p") + std::to_string(j);
+  r.converged = minimum && held_at.empty();
+  r.status = !minimum ? "stopped after " + std::to_string(r.iterations) + " iterations"
+                      : (held_at.empty() ? "converged" : "at a bound: " + held_at);
   return r;
 }
 

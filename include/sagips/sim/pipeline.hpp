@@ -59,6 +59,10 @@ class BasicPipeline {
 
   const Box<Theory::dim>& domain() const { return box_; }
 
+  // Where this pipeline's events can lie: the theory's domain, widened by the stages that move
+  // events (smearing). Real events outside it cannot come from the model: see check_events.
+  Box<Theory::dim> support() const { return support_of(box_, std::index_sequence_for<Stages...>{}); }
+
   Output forward(ConstMatrix<T> p, int events_per_set, const random::StepKeys& keys, bool jacobian = true) {
     SAGIPS_REQUIRE(static_cast<int>(p.extent(1)) == num_params,
                    "pipeline: parameter sets have " << p.extent(1) << " columns, the theory has " << num_params
@@ -120,6 +124,21 @@ class BasicPipeline {
   void vjp_stages(std::index_sequence<S...>) {
     constexpr std::size_t last = sizeof...(S);
     ((std::get<last - 1 - S>(stages_).vjp(d_events_, d_weights_, counts_[last - 1 - S], counts_[last - S])), ...);
+  }
+
+  template <class Stage, class = void>
+  struct has_support : std::false_type {};
+  template <class Stage>
+  struct has_support<Stage, std::void_t<decltype(std::declval<const Stage&>().support(Box<Theory::dim>{}))>>
+      : std::true_type {};
+  template <std::size_t... S>
+  Box<Theory::dim> support_of(Box<Theory::dim> box, std::index_sequence<S...>) const {
+    auto widen = [&](const auto& stage) {
+      if constexpr (has_support<std::decay_t<decltype(stage)>>::value) box = stage.support(box);
+    };
+    (widen(std::get<S>(stages_)), ...);
+    (void)widen;  // a pipeline without stages
+    return box;
   }
 
   Box<Theory::dim> box_;

@@ -15,6 +15,9 @@
 // The vjp works in place: it turns gradients with respect to the stage's output (count_after rows)
 // into gradients with respect to its input (count_before rows). Rejection and cuts compact the kept
 // events to the front, keeping their order, and remember where each came from.
+// Optional: Box<D> support(const Box<D>& in) const, the region the stage's output can reach from
+// events in `in` (a stage that moves events, like smearing, widens it; without it: unchanged). The
+// pipeline uses it to check real data: an event no pipeline can produce is a data error.
 
 #include <Kokkos_Core.hpp>
 #include <array>
@@ -117,6 +120,15 @@ struct GaussianSmearing {
       return count;
     }
     void vjp(Matrix<T>, Vector<T>, int, int) {}  // dx'/dx = 1: gradients pass unchanged
+    // Eight standard deviations: a smeared event lies further out with probability 1e-15.
+    Box<D> support(const Box<D>& in) const {
+      Box<D> out = in;
+      for (int d = 0; d < D; ++d) {
+        out.lower[d] -= 8 * double(sigma_[d]);
+        out.upper[d] += 8 * double(sigma_[d]);
+      }
+      return out;
+    }
 
    private:
     Kokkos::Array<T, D> sigma_;

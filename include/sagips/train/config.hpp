@@ -40,6 +40,7 @@ struct TrainerConfig {
   bool resume = false;
   long stop_at = 0;               // stop after this step as if interrupted (0: run to the end)
   bool profile = false;           // fence between phases to time them (bench_step)
+  bool skip_nonfinite = false;    // a non-finite generator gradient skips the step on every rank (default: stop)
 };
 
 inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
@@ -65,14 +66,16 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"eval_samples", c.eval_samples},
                      {"resume", c.resume},
                      {"stop_at", c.stop_at},
-                     {"profile", c.profile}};
+                     {"profile", c.profile},
+                     {"skip_nonfinite", c.skip_nonfinite}};
 }
 
 // The options a resumed run must share with the run that wrote the checkpoint.
 inline nlohmann::json resume_fingerprint(const nlohmann::json& config) {
   nlohmann::json f = config;
   for (const char* free : {"steps", "output_dir", "metrics_every", "progress_every", "checkpoint_every",
-                           "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile"})
+                           "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile",
+                           "skip_nonfinite"})
     f.erase(free);
   return f;
 }
@@ -128,6 +131,10 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
                  "stop after this step, as if interrupted (with checkpoints: continue later with --resume)")
       ->check(CLI::NonNegativeNumber)->capture_default_str()->group(out);
   app.add_flag("--profile", c.profile, "time each phase of a step (adds fences)")->group(out);
+  app.add_flag("--skip-nonfinite", c.skip_nonfinite,
+               "when a rank's generator gradient is not finite, skip that step on every rank (default: stop the "
+               "run, the last checkpoint intact)")
+      ->group(out);
 }
 
 }  // namespace sagips::train

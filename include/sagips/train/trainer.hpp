@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -31,8 +32,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "sagips/core/comm.hpp"
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
+#include "sagips/core/watchdog.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/exchange.hpp"
@@ -89,6 +92,7 @@ class Trainer {
         lower_(lower),
         upper_(upper),
         exchanger_(comm, xcfg_, Generator::num_params) {
+    watchdog::set_timeout(xcfg_.timeout_seconds);  // one watchdog for every collective of the run
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     std::string problem;
@@ -98,11 +102,13 @@ class Trainer {
     if constexpr (exchange::traits<Exchange>::has_server)
       if (cfg_.resume)
         problem = "--resume is not supported with the parameter server (its masters' state is not checkpointed)";
-    check_all(comm_, problem);
+    check_all(comm_, problem, "the trainer's set-up checks");
+    collectively(comm_, [&] { sim::check_events<T, D>(data, pipeline_.support(), "the real data"); },
+                 "the trainer's check of the real data");
     // Training ranks (all but parameter-server masters) share a communicator for the reported means.
-    MPI_Comm_split(comm_, exchanger_.is_server() ? MPI_UNDEFINED : 0, rank_, &workers_);
+    workers_ = Comm::split(comm_, exchanger_.is_server() ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
     int reporter = exchanger_.is_server() ? size_ : rank_;
-    MPI_Allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, comm_);
+    mpi::allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, comm_, "the trainer's set-up");
     reporter_ = reporter;
 
     const int B = cfg_.param_samples, N = cfg_.param_samples * cfg_.events_per_sample;
@@ -111,8 +117,8 @@ class Trainer {
     if constexpr (std::is_same_v<Exchange, exchange::Ensemble>) init_seed += 1000003ull * exchanger_.group_index();
     gen_.initialize(init_seed);
     disc_.initialize(init_seed + 0x9e3779b97f4a7c15ull);
-    gen_opt_ = std::make_unique<optim::Adam<T>>(Generator::num_params, adam_config(cfg_.lr_generator));
-    disc_opt_ = std::make_unique<optim::Adam<T>>(Discriminator::num_params, adam_config(cfg_.lr_discriminator));
+    gen_opt_ = std::make_unique<optim::Adam<T>>(Generator::num_params, adam_config(cfg_.lr_generator, cfg_));
+    disc_opt_ = std::make_unique<optim::Adam<T>>(Discriminator::num_params, adam_config(cfg_.lr_discriminator, cfg_));
     gen_ctx_ = gen_.make_context(B);
     eval_ctx_ = gen_.make_context(cfg_.eval_samples);
     fake_ctx_ = disc_.make_context(N);
@@ -136,15 +142,12 @@ class Trainer {
       spec.fraction = cfg_.shard_fraction;
       shard_ = sim::EventShard<T>::from_data(workers_, data, spec, cfg_.data_seed);
     }
-    if (cfg_.average_discriminator && workers_ != MPI_COMM_NULL)
+    if (cfg_.average_discriminator && !workers_.empty())
       disc_exchanger_ = std::make_unique<exchange::Exchanger<exchange::Allreduce, T>>(
           workers_, exchange::Config{}, Discriminator::num_params);
     synchronize_start();
   }
 
-  ~Trainer() {
-    if (workers_ != MPI_COMM_NULL) MPI_Comm_free(&workers_);
-  }
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
@@ -167,6 +170,7 @@ class Trainer {
       const long saved = store.load_latest(fingerprint(), [&](BinaryReader& r) { load_state(r); });
       if (saved >= 0) {
         first = saved + 1;
+        last_checkpoint_ = saved;
         if (reporter) std::printf("resuming after step %ld from %s\n", saved, store.folder().c_str());
       } else if (reporter) {
         std::printf("no checkpoint in %s: starting from step 1\n", store.folder().c_str());
@@ -179,6 +183,7 @@ class Trainer {
     double t_last = 0;
     const long last = cfg_.stop_at > 0 ? std::min(cfg_.stop_at, cfg_.steps) : cfg_.steps;
     for (long step = first; step <= last; ++step) {
+      if (before_step_) before_step_(*this, step);
       train_step(step);
       if (step % cfg_.metrics_every == 0 || step == last) {
         const double t = seconds_since(t_start);
@@ -186,8 +191,10 @@ class Trainer {
         last_report = step;
         t_last = t;
       }
-      if (cfg_.checkpoint_every > 0 && (step % cfg_.checkpoint_every == 0 || step == last))
+      if (cfg_.checkpoint_every > 0 && (step % cfg_.checkpoint_every == 0 || step == last)) {
         store.save(step, fingerprint(), [&](BinaryWriter& w) { save_state(w); });
+        last_checkpoint_ = step;
+      }
     }
     if constexpr (exchange::traits<Exchange>::has_server) exchanger_.worker_done();
     const double elapsed = seconds_since(t_start);
@@ -218,11 +225,11 @@ class Trainer {
     const auto d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
     Vector<T> d_weights;
     if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
-    loss_g_ += n * Loss::template evaluate<T>(o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
+    double step_loss_g = n * Loss::template evaluate<T>(o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
     // The discriminator's loss on the same fakes (its weights have not changed yet), so that one
     // sweep back through D gives both dL_G/d(events) and D's parameter gradients from the fakes.
     const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
-    loss_d_ += n * Loss::template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+    double step_loss_d = n * Loss::template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
     disc_.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
     times_.discriminator += clock.lap();
 
@@ -233,9 +240,12 @@ class Trainer {
     gen_.backward(gen_ctx_, d_unit_, Matrix<T>(), nn::ParamGrad::overwrite);
     times_.generator += clock.lap();
 
-    // Start the exchange of the generator's gradients (staged through host memory).
+    // Start the exchange of the generator's gradients (staged through host memory). A rank whose
+    // gradient is not finite sends zeros instead (nothing poisons its peers or a master) and says so;
+    // every rank learns who did by the end of the step and acts the same (finish_finiteness_vote).
     Kokkos::deep_copy(gen_grads_host_, gen_.grads());
     Kokkos::deep_copy(gen_params_host_, gen_.params());
+    start_finiteness_vote();
     exchanger_.start(gen_grads_host_.data(), gen_params_host_.data(), step);
     times_.exchange += clock.lap();
 
@@ -244,7 +254,7 @@ class Trainer {
     const auto o_real = disc_.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
     exchanger_.test();
     const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
-    loss_d_ += n * Loss::template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+    step_loss_d += n * Loss::template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
     disc_.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
     if (disc_exchanger_) {
       auto g = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), disc_.grads());
@@ -254,8 +264,9 @@ class Trainer {
     }
     times_.discriminator += clock.lap();
 
-    // Finish the exchange, then both optimizer steps.
+    // Finish the exchange, then both optimizer steps (unless a rank's gradient was not finite).
     exchanger_.finish();
+    const bool skip = finish_finiteness_vote(step);
     Kokkos::deep_copy(gen_.grads(), gen_grads_host_);
     times_.exchange += clock.lap();
     // Linear decay of both learning rates (a function of the step only: a resumed run follows it too).
@@ -263,18 +274,21 @@ class Trainer {
     const double factor = 1.0 - (1.0 - cfg_.lr_final) * std::min(1.0, std::max(0.0, progress));
     gen_opt_->set_lr(static_cast<T>(cfg_.lr_generator * factor));
     disc_opt_->set_lr(static_cast<T>(cfg_.lr_discriminator * factor));
-    gen_opt_->step(gen_.params(), gen_.grads());
+    if (!skip) gen_opt_->step(gen_.params(), gen_.grads());
     if constexpr (exchange::traits<Exchange>::may_replace_params) {
       Kokkos::deep_copy(gen_params_host_, gen_.params());
       exchanger_.after_update(gen_params_host_.data());
       Kokkos::deep_copy(gen_.params(), gen_params_host_);
     }
-    disc_opt_->step(disc_.params(), disc_.grads());
+    if (!skip) disc_opt_->step(disc_.params(), disc_.grads());
     times_.optimizer += clock.lap();
     times_.total += clock.total();
     ++times_.steps;
-    loss_events_ += n;
     events_ += n;
+    if (skip) return;  // a skipped step's losses are not part of the reported means
+    loss_g_ += step_loss_g;
+    loss_d_ += step_loss_d;
+    loss_events_ += n;
   }
 
   // ---- estimates -----------------------------------------------------------------------------
@@ -288,6 +302,10 @@ class Trainer {
     if (keep) *keep = h;
     return column_stats(HostMatrix<T>(h));
   }
+
+  // A function called on every training rank before each step of run() (custom logging, early
+  // stopping by throwing a CollectiveError on every rank, fault injection in tests).
+  void before_each_step(std::function<void(Trainer&, long step)> f) { before_step_ = std::move(f); }
 
   const PhaseTimes& phase_times() const { return times_; }
   Generator& generator() { return gen_; }
@@ -318,11 +336,11 @@ class Trainer {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 
-  static typename optim::Adam<T>::Config adam_config(double lr) {
+  static typename optim::Adam<T>::Config adam_config(double lr, const TrainerConfig& cfg) {
     typename optim::Adam<T>::Config c;
     c.lr = static_cast<T>(lr);
-    c.beta1 = static_cast<T>(0.5);
-    c.beta2 = static_cast<T>(0.999);
+    c.beta1 = static_cast<T>(cfg.beta1);
+    c.beta2 = static_cast<T>(cfg.beta2);
     return c;
   }
 
@@ -345,6 +363,49 @@ class Trainer {
   }
 
   nlohmann::json fingerprint() const { return resume_fingerprint(configuration_json()); }
+
+  // The finiteness vote of a step: each rank checks its generator gradient before it is sent and
+  // zeroes it when it is not finite; an all-gather of the verdicts runs beside the exchange (it costs
+  // one small collective per step, overlapped with the discriminator step). finish_ returns true when
+  // this step's updates are to be skipped, and throws the same CollectiveError on every rank when the
+  // run is to stop.
+  void start_finiteness_vote() {
+    my_bad_element_ = -1;
+    const std::size_t n = gen_grads_host_.extent(0);
+    for (std::size_t i = 0; i < n && my_bad_element_ < 0; ++i)
+      if (!std::isfinite(gen_grads_host_(i))) {
+        my_bad_element_ = static_cast<long>(i);
+        my_bad_value_ = static_cast<double>(gen_grads_host_(i));
+      }
+    if (my_bad_element_ >= 0) Kokkos::deep_copy(gen_grads_host_, T(0));
+    verdict_ = my_bad_element_ >= 0 ? 1 : 0;
+    verdicts_.assign(static_cast<std::size_t>(workers_.size()), 0);
+    MPI_Iallgather(&verdict_, 1, MPI_INT, verdicts_.data(), 1, MPI_INT, workers_, &vote_);
+  }
+  bool finish_finiteness_vote(long step) {
+    watchdog::wait(workers_, &vote_, 1, "the finiteness vote of step " + std::to_string(step));
+    std::string bad;
+    for (std::size_t r = 0; r < verdicts_.size(); ++r)
+      if (verdicts_[r]) bad += (bad.empty() ? "" : ",") + std::to_string(r);
+    if (bad.empty()) return false;
+    ++skipped_steps_;
+    if (my_bad_element_ >= 0)
+      std::fprintf(stderr, "rank %d: non-finite generator gradient at step %ld (element %ld = %g)\n", rank_, step,
+                   my_bad_element_, my_bad_value_);
+    if (cfg_.skip_nonfinite) {
+      if (rank_ == reporter_)
+        std::fprintf(stderr, "step %ld skipped on every rank: non-finite generator gradient on rank(s) %s\n", step,
+                     bad.c_str());
+      return true;
+    }
+    std::string advice = "no checkpoint was written yet";
+    if (last_checkpoint_ > 0)
+      advice = "the last checkpoint (step " + std::to_string(last_checkpoint_) + ", " + cfg_.output_dir +
+               "/checkpoints) is intact: continue from it with --resume --skip-nonfinite to skip such steps, or "
+               "start again with lower learning rates";
+    throw CollectiveError("non-finite generator gradient at step " + std::to_string(step) + " on rank(s) " + bad +
+                          "; the run stopped on every rank (" + advice + ")");
+  }
 
   void save_state(BinaryWriter& w) const {
     gen_.save(w, "generator");
@@ -378,7 +439,8 @@ class Trainer {
   void report(long step, long steps_since, double seconds, ProgressLine& progress) {
     double local[3] = {loss_d_, loss_g_, static_cast<double>(loss_events_)};
     double global[3] = {0, 0, 0};
-    MPI_Allreduce(local, global, 3, MPI_DOUBLE, MPI_SUM, workers_);
+    const std::string what = "the metrics reduction of step " + std::to_string(step);
+    mpi::allreduce(local, global, 3, MPI_DOUBLE, MPI_SUM, workers_, what);
     loss_d_ = loss_g_ = 0;
     loss_events_ = 0;
     const double ld = global[2] > 0 ? global[0] / global[2] : 0, lg = global[2] > 0 ? global[1] / global[2] : 0;
@@ -387,9 +449,13 @@ class Trainer {
                             ", L_G " + std::to_string(lg) + "): lower the learning rates or check the theory");
     auto params_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), gen_.params());
     const double drift = exchange::drift(workers_, params_host.data(), params_host.extent(0));
+    // The reporter writes the row; a failed write stops the run on every rank.
+    collectively(workers_, [&] { write_report(step, ld, lg, drift, seconds > 0 ? steps_since / seconds : 0, progress); },
+                 what);
+  }
+  void write_report(long step, double ld, double lg, double drift, double rate, ProgressLine& progress) {
     if (rank_ != reporter_) return;
     const ParameterStats s = parameter_stats(step);
-    const double rate = seconds > 0 ? steps_since / seconds : 0;
     std::vector<double> row = {static_cast<double>(step), ld, lg};
     row.insert(row.end(), s.mean.begin(), s.mean.end());
     row.insert(row.end(), s.std.begin(), s.std.end());
@@ -405,11 +471,7 @@ class Trainer {
     }
   }
 
-  int worker_count() const {
-    int n = 0;
-    MPI_Comm_size(workers_, &n);
-    return n;
-  }
+  int worker_count() const { return workers_.size(); }
 
   // The end of the run: the final estimate over many generator samples (and over the groups of an
   // ensemble), samples.csv and summary.json.
@@ -418,11 +480,14 @@ class Trainer {
     const ParameterStats mine = parameter_stats(cfg_.steps + 1, &samples);
     // Every training rank's estimate, for the ensemble spread and the drift picture.
     std::vector<double> all_means(static_cast<std::size_t>(worker_count()) * P);
-    MPI_Allgather(mine.mean.data(), P, MPI_DOUBLE, all_means.data(), P, MPI_DOUBLE, workers_);
+    mpi::allgather(mine.mean.data(), P, MPI_DOUBLE, all_means.data(), P, MPI_DOUBLE, workers_,
+                   "the gathering of the final estimates");
+    const auto names = parameter_names();
+    collectively(workers_, [&] {
+      if (rank_ == reporter_) write_text_atomically(cfg_.output_dir + "/samples.csv", samples_csv(samples, names));
+    }, "the writing of samples.csv");
     nlohmann::json summary;
     if (rank_ != reporter_) return summary;
-    const auto names = parameter_names();
-    write_text_atomically(cfg_.output_dir + "/samples.csv", samples_csv(samples, names));
     const long steps_run = last - first + 1;
     summary["problem"] = sim::theory_name<Theory>();
     summary["strategy"] = exchange::traits<Exchange>::name;
@@ -433,6 +498,7 @@ class Trainer {
     summary["steps_this_run"] = steps_run;
     summary["seconds"] = elapsed;
     summary["seconds_per_step"] = steps_run > 0 ? elapsed / steps_run : 0;
+    summary["skipped_steps"] = skipped_steps_;
     summary["events_per_second"] = elapsed > 0 ? static_cast<double>(events_) * worker_count() / elapsed : 0;
     summary["parameters"]["names"] = std::vector<std::string>(names.begin(), names.end());
     summary["parameters"]["mean"] = mine.mean;
@@ -456,7 +522,7 @@ class Trainer {
   }
 
   MPI_Comm comm_;
-  MPI_Comm workers_ = MPI_COMM_NULL;
+  Comm workers_;
   int rank_ = 0, size_ = 1, reporter_ = 0;
   TrainerConfig cfg_;
   exchange::Config xcfg_;
@@ -480,6 +546,14 @@ class Trainer {
   double loss_d_ = 0, loss_g_ = 0;  // sums of (mean loss x events) since the last report
   long loss_events_ = 0;
   long events_ = 0;
+  long last_checkpoint_ = 0;
+  std::function<void(Trainer&, long)> before_step_;  // the step of the newest checkpoint written or resumed from (0: none)
+  // The finiteness vote of the current step.
+  MPI_Request vote_ = MPI_REQUEST_NULL;
+  int verdict_ = 0;
+  std::vector<int> verdicts_;
+  long my_bad_element_ = -1, skipped_steps_ = 0;
+  double my_bad_value_ = 0;
 };
 
 }  // namespace sagips::train

@@ -162,4 +162,23 @@ TEST_CASE("a parameter pinned at its bound has no sigma and is reported as such"
   CHECK(r.sigma[0] == 0.0);
   CHECK_FALSE(r.at_bound[1]);
   CHECK(r.sigma[1] > 0);
+  CHECK_FALSE(r.converged);  // a minimum pinned at a bound is not a measurement
+  CHECK(r.status == "at a bound: p0");
+}
+
+TEST_CASE("a fit of zero events says so instead of reporting a converged flat likelihood") {
+  const sagips::fit::UnbinnedNll<Beta1> nll(Beta1{}, {}, {0.001}, {0.999});
+  const auto r = sagips::fit::minimize(nll, {0.0, 1.0}, {-0.9, 0.0}, {3.0, 6.0});
+  CHECK(r.events == 0);
+  CHECK_FALSE(r.converged);
+  CHECK(r.status == "no events");
+}
+
+TEST_CASE("an interior minimum reports converged") {
+  const Beta1 theory;
+  const auto events = sample(theory, {0.7, 2.5}, 5000, 3);
+  const sagips::fit::UnbinnedNll<Beta1> nll(theory, events, {0.001}, {0.999});
+  const auto r = sagips::fit::minimize(nll, {0.0, 1.0}, {-0.9, 0.0}, {3.0, 6.0});
+  CHECK(r.converged);
+  CHECK(r.status == "converged");
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sagips/core/error.hpp"
+#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/config.hpp"
 
 namespace sagips::exchange {
@@ -50,9 +51,8 @@ MPI_Datatype mpi_type() {
   return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
 }
 
-inline double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+// The watchdog's clock (MPI_Wtime unless set otherwise), so simulated MPI counts simulated time.
+inline double now() { return watchdog::now(); }
 
 // Non-finite gradients are found before they leave the rank.
 template <class T>
@@ -66,98 +66,29 @@ void check_finite(const T* g, std::size_t n, std::int64_t step, const char* what
     }
 }
 
-// The stall watchdog's report. The ranks of `comm` that are stuck in the same exchange tell each
-// other so (on a private duplicate), wait a grace period for the others, and the first of them names
-// the ranks that never said so; then the job is aborted (exit code 124). A rank that skipped the
-// exchange, hangs elsewhere or died is named.
+// The stall watchdog of an exchange (core/watchdog.hpp): waits on the exchange's requests and, past
+// the timeout, names the ranks of its communicator that never arrived and aborts the job (exit 124).
 class StallWatch {
  public:
   StallWatch() = default;
-  explicit StallWatch(MPI_Comm comm, double timeout, const char* strategy) : timeout_(timeout), strategy_(strategy) {
-    MPI_Comm_dup(comm, &comm_);
-  }
-  StallWatch(const StallWatch&) = delete;
-  StallWatch& operator=(const StallWatch&) = delete;
-  StallWatch(StallWatch&& o) noexcept { *this = std::move(o); }
-  StallWatch& operator=(StallWatch&& o) noexcept {
-    std::swap(comm_, o.comm_);
-    timeout_ = o.timeout_;
-    strategy_ = o.strategy_;
-    return *this;
-  }
-  ~StallWatch() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
-  }
+  StallWatch(MPI_Comm comm, double timeout, const char* strategy) : comm_(comm), timeout_(timeout), strategy_(strategy) {}
 
   double timeout() const { return timeout_; }
 
   [[noreturn]] void report(std::int64_t step, const std::string& waiting_for) const {
-    int rank = 0, size = 1, world = 0;
-    MPI_Comm_rank(comm_, &rank);
-    MPI_Comm_size(comm_, &size);
-    MPI_Comm_rank(MPI_COMM_WORLD, &world);
-    std::vector<int> world_of(static_cast<std::size_t>(size));
-    MPI_Group g, wg;
-    MPI_Comm_group(comm_, &g);
-    MPI_Comm_group(MPI_COMM_WORLD, &wg);
-    std::vector<int> local(static_cast<std::size_t>(size));
-    for (int r = 0; r < size; ++r) local[static_cast<std::size_t>(r)] = r;
-    MPI_Group_translate_ranks(g, size, local.data(), wg, world_of.data());
-    constexpr int tag = 9091;
-    long token = static_cast<long>(step);
-    std::vector<MPI_Request> sends;
-    for (int q = 0; q < size; ++q)
-      if (q != rank) {
-        sends.emplace_back();
-        MPI_Isend(&token, 1, MPI_LONG, q, tag, comm_, &sends.back());
-      }
-    std::vector<char> waiting(static_cast<std::size_t>(size), 0);
-    waiting[static_cast<std::size_t>(rank)] = 1;
-    const double grace = std::min(10.0, std::max(2.0, timeout_ / 2)), t0 = now();
-    while (now() - t0 < grace) {
-      int flag = 0;
-      MPI_Status st;
-      MPI_Iprobe(MPI_ANY_SOURCE, tag, comm_, &flag, &st);
-      if (flag) {
-        long v = 0;
-        MPI_Recv(&v, 1, MPI_LONG, st.MPI_SOURCE, tag, comm_, MPI_STATUS_IGNORE);
-        waiting[static_cast<std::size_t>(st.MPI_SOURCE)] = 1;
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-    }
-    std::string missing, present;
-    int first = -1;
-    for (int q = 0; q < size; ++q) {
-      std::string& l = waiting[static_cast<std::size_t>(q)] ? present : missing;
-      l += (l.empty() ? "" : ",") + std::to_string(world_of[static_cast<std::size_t>(q)]);
-      if (waiting[static_cast<std::size_t>(q)] && first < 0) first = q;
-    }
-    if (rank == first)
-      std::fprintf(stderr,
-                   "[sagips exchange watchdog] %s exchange of step %lld stalled for %.0f s: rank(s) %s did not arrive "
-                   "(waiting: %s; rank %d was waiting for %s); aborting\n",
-                   strategy_, static_cast<long long>(step), timeout_, missing.empty() ? "none" : missing.c_str(),
-                   present.c_str(), world, waiting_for.c_str());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 124);
-    std::abort();  // MPI_Abort does not return
+    watchdog::report_stall(comm_, describe(step, waiting_for), timeout_, timeout_);
   }
 
   // Waits for all requests, reporting a stall after the timeout.
   double wait(std::vector<MPI_Request>& reqs, std::int64_t step, const std::string& waiting_for) const {
-    const double t0 = now();
-    for (;;) {
-      int done = 0;
-      MPI_Testall(static_cast<int>(reqs.size()), reqs.data(), &done, MPI_STATUSES_IGNORE);
-      if (done) return now() - t0;
-      if (now() - t0 > timeout_) report(step, waiting_for);
-    }
+    return watchdog::wait(comm_, reqs, describe(step, waiting_for), timeout_);
   }
 
  private:
+  std::string describe(std::int64_t step, const std::string& waiting_for) const {
+    return std::string("the ") + strategy_ + " exchange of step " + std::to_string(step) + " (waiting for " +
+           waiting_for + ")";
+  }
   MPI_Comm comm_ = MPI_COMM_NULL;
   double timeout_ = 300;
   const char* strategy_ = "";

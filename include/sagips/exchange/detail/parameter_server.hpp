@@ -22,6 +22,7 @@
 #include <array>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sagips/exchange/config.hpp"
@@ -149,8 +150,9 @@ class Exchanger<ParameterServer, T> {
       MPI_Status st;
       MPI_Iprobe(MPI_ANY_SOURCE, tag_header, comm_, &flag, &st);
       if (!flag) {
-        if (detail::now() - idle_since > c_.timeout_seconds)
+        if (c_.timeout_seconds > 0 && detail::now() - idle_since > c_.timeout_seconds)
           watch_.report(master_step_, "any worker to push (" + std::to_string(active) + " still active)");
+        std::this_thread::yield();
         continue;
       }
       idle_since = detail::now();

@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sagips/exchange/detail/common.hpp"
@@ -63,8 +64,9 @@ class RingAverage {
   double finish(const StallWatch& watch, std::int64_t step) {
     const double t0 = now();
     while (!progress()) {
-      if (now() - t0 > watch.timeout())
+      if (watch.timeout() > 0 && now() - t0 > watch.timeout())
         watch.report(step, "rank " + std::to_string(world_rank(left_)) + " (ring round " + std::to_string(round_) + ")");
+      std::this_thread::yield();
     }
     return now() - t0;
   }

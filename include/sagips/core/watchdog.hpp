@@ -1,0 +1,195 @@
+#pragma once
+// The stall watchdog. Every collective of a run waits under it: a wait that lasts longer than the
+// timeout names the ranks that never arrived and aborts the job (exit code 124), so a rank that
+// stopped, hangs elsewhere or died costs the job one timeout instead of the whole allocation.
+//
+//   sagips::watchdog::set_timeout(60);                              // seconds; 0 switches it off
+//   sagips::mpi::allreduce(&x, &sum, 1, MPI_DOUBLE, MPI_SUM, comm, "the metrics reduction");
+//   MPI_Request r;  MPI_Ibcast(..., &r);  sagips::watchdog::wait(comm, &r, 1, "the weights broadcast");
+//
+// Naming the missing ranks: a rank whose wait times out tells every rank of the communicator that it
+// is stuck (a one-word message on MPI_COMM_WORLD under a reserved tag), collects the same notice from
+// the others for a grace period, and the lowest stuck rank prints the ranks that never sent one. A
+// stall ends the job, so these notices never meet ordinary traffic. A rank stuck in a different
+// collective also sends notices and is therefore not blamed: the ranks named are those in none.
+//
+// The clock is MPI_Wtime unless set_clock() says otherwise, so simulated MPI (SimGrid's SMPI) counts
+// simulated seconds. Waiting loops yield the core between polls (ranks often outnumber cores on a
+// laptop or in CI); with the watchdog off a wait blocks in MPI_Waitall.
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sagips {
+
+namespace watchdog {
+
+struct Settings {
+  double timeout = 300;                            // seconds; 0: off
+  double (*clock)() = [] { return MPI_Wtime(); };  // seconds since some fixed point
+};
+
+inline Settings& settings() {
+  static Settings s;
+  return s;
+}
+
+inline void set_timeout(double seconds) { settings().timeout = seconds > 0 ? seconds : 0; }
+inline double timeout() { return settings().timeout; }
+inline void set_clock(double (*clock)()) { settings().clock = clock; }
+inline double now() { return settings().clock(); }
+
+namespace detail {
+constexpr int notice_tag = 32101;  // MPI guarantees tags up to 32767
+
+inline std::string join(const std::vector<int>& ranks) {
+  std::string s;
+  for (int r : ranks) s += (s.empty() ? "" : ",") + std::to_string(r);
+  return s.empty() ? "none" : s;
+}
+
+// The world ranks of comm's members, in comm's rank order.
+inline std::vector<int> world_ranks(MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  std::vector<int> local(static_cast<std::size_t>(size)), world(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) local[static_cast<std::size_t>(r)] = r;
+  MPI_Group g, wg;
+  MPI_Comm_group(comm, &g);
+  MPI_Comm_group(MPI_COMM_WORLD, &wg);
+  MPI_Group_translate_ranks(g, size, local.data(), wg, world.data());
+  MPI_Group_free(&g);
+  MPI_Group_free(&wg);
+  return world;
+}
+}  // namespace detail
+
+// The report after a timeout: find the missing ranks of comm, print them (once), abort the job.
+[[noreturn]] inline void report_stall(MPI_Comm comm, const std::string& what, double waited,
+                                      double limit = settings().timeout) {
+  int world_rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  const std::vector<int> members = detail::world_ranks(comm);
+  long token = world_rank;
+  std::vector<MPI_Request> sends;
+  sends.reserve(members.size());
+  for (int q : members)
+    if (q != world_rank) {
+      sends.emplace_back();
+      MPI_Isend(&token, 1, MPI_LONG, q, detail::notice_tag, MPI_COMM_WORLD, &sends.back());
+    }
+  std::vector<int> stuck = {world_rank};
+  const double grace = std::min(10.0, std::max(2.0, limit / 2)), t0 = now();
+  while (now() - t0 < grace) {
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(MPI_ANY_SOURCE, detail::notice_tag, MPI_COMM_WORLD, &flag, &st);
+    if (flag) {
+      long v = 0;
+      MPI_Recv(&v, 1, MPI_LONG, st.MPI_SOURCE, detail::notice_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      stuck.push_back(st.MPI_SOURCE);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  std::vector<int> missing, waiting;
+  for (int q : members)
+    (std::find(stuck.begin(), stuck.end(), q) != stuck.end() ? waiting : missing).push_back(q);
+  if (!waiting.empty() && waiting.front() == world_rank)
+    std::fprintf(stderr,
+                 "[sagips watchdog] %s stalled for %.0f s: rank(s) %s did not arrive (waiting: %s); aborting the job\n",
+                 what.c_str(), waited, detail::join(missing).c_str(), detail::join(waiting).c_str());
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 124);
+  std::abort();  // MPI_Abort does not return
+}
+
+// Waits for n requests of a collective (or any traffic) on comm under the watchdog; returns the
+// seconds spent waiting. `what` names the wait in a report ("the metrics reduction of step 400").
+inline double wait(MPI_Comm comm, MPI_Request* reqs, int n, const std::string& what,
+                   double limit = settings().timeout) {
+  const double t0 = now();
+  if (limit <= 0) {
+    MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
+    return now() - t0;
+  }
+  for (;;) {
+    int done = 0;
+    MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
+    if (done) return now() - t0;
+    const double waited = now() - t0;
+    if (waited > limit) report_stall(comm, what, waited, limit);
+    std::this_thread::yield();
+  }
+}
+inline double wait(MPI_Comm comm, std::vector<MPI_Request>& reqs, const std::string& what,
+                   double limit = settings().timeout) {
+  return wait(comm, reqs.data(), static_cast<int>(reqs.size()), what, limit);
+}
+
+}  // namespace watchdog
+
+// Collectives under the watchdog: the non-blocking MPI call, then a watched wait. `what` names the
+// collective in a stall report.
+namespace mpi {
+
+inline void barrier(MPI_Comm comm, const std::string& what) {
+  MPI_Request r;
+  MPI_Ibarrier(comm, &r);
+  watchdog::wait(comm, &r, 1, what);
+}
+
+inline void allreduce(const void* send, void* recv, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm,
+                      const std::string& what) {
+  MPI_Request r;
+  MPI_Iallreduce(send, recv, count, type, op, comm, &r);
+  watchdog::wait(comm, &r, 1, what);
+}
+
+inline void bcast(void* buf, int count, MPI_Datatype type, int root, MPI_Comm comm, const std::string& what) {
+  MPI_Request r;
+  MPI_Ibcast(buf, count, type, root, comm, &r);
+  watchdog::wait(comm, &r, 1, what);
+}
+
+inline void allgather(const void* send, int send_count, MPI_Datatype send_type, void* recv, int recv_count,
+                      MPI_Datatype recv_type, MPI_Comm comm, const std::string& what) {
+  MPI_Request r;
+  MPI_Iallgather(send, send_count, send_type, recv, recv_count, recv_type, comm, &r);
+  watchdog::wait(comm, &r, 1, what);
+}
+
+inline void allgatherv(const void* send, int send_count, MPI_Datatype send_type, void* recv, const int* counts,
+                       const int* displs, MPI_Datatype recv_type, MPI_Comm comm, const std::string& what) {
+  MPI_Request r;
+  MPI_Iallgatherv(send, send_count, send_type, recv, counts, displs, recv_type, comm, &r);
+  watchdog::wait(comm, &r, 1, what);
+}
+
+// MPI_Comm_split has no non-blocking form: a watched barrier first, so a missing rank is named
+// there instead of hanging the split.
+inline MPI_Comm split(MPI_Comm comm, int color, int key, const std::string& what) {
+  barrier(comm, what);
+  MPI_Comm out = MPI_COMM_NULL;
+  MPI_Comm_split(comm, color, key, &out);
+  return out;
+}
+
+inline MPI_Comm dup(MPI_Comm comm, const std::string& what) {
+  MPI_Comm out = MPI_COMM_NULL;
+  MPI_Request r;
+  MPI_Comm_idup(comm, &out, &r);
+  watchdog::wait(comm, &r, 1, what);
+  return out;
+}
+
+}  // namespace mpi
+}  // namespace sagips
