@@ -92,8 +92,8 @@ struct NpyFields {
   std::vector<std::uint64_t> shape;
 };
 
-// A recursive-descent scanner of the dict literal. Every loop consumes at least one character, so
-// its time is linear in the header length and its stack depth is constant.
+// A scanner of the dict literal. The grammar is flat (no nesting to recurse into) and every loop
+// consumes at least one character, so time is linear in the header length and stack depth constant.
 class NpyDictScanner {
  public:
   explicit NpyDictScanner(std::string_view text) : text_(text) {}
@@ -297,9 +297,9 @@ inline NpyHeaderResult parse_npy_header(std::string_view prefix, std::uint64_t f
   }
   const int major = static_cast<unsigned char>(prefix[6]);
   const int minor = static_cast<unsigned char>(prefix[7]);
-  if (major < 1 || major > 3) {
+  if (major < 1 || major > 3 || minor != 0) {
     r.error = "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
-              " (1.0 to 3.0 are read)";
+              " (1.0, 2.0 and 3.0 are read)";
     return r;
   }
   const std::size_t length_bytes = major == 1 ? 2 : 4;

@@ -244,6 +244,12 @@ TEST_CASE("version and header length outside what is read") {
   write_raw(path, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }", 16, 4);
   CHECK_THROWS_WITH_AS(sagips::io::read_npy<float>(path), doctest::Contains("unsupported .npy format version 4.0"),
                        sagips::Error);
+  {  // NumPy refuses minor versions other than 0 too
+    std::ofstream out(path, std::ios::binary);
+    out.write("\x93NUMPY\x01\x01\x00\x00", 10);
+  }
+  CHECK_THROWS_WITH_AS(sagips::io::read_npy<float>(path), doctest::Contains("unsupported .npy format version 1.1"),
+                       sagips::Error);
   {
     std::ofstream out(path, std::ios::binary);
     out.write("\x93NUMPY\x02\x00\x00\x00", 10);
