@@ -1,9 +1,11 @@
 #pragma once
-// sagips core: configuration, environment (MPI + Kokkos), errors, math, views, random numbers.
+// sagips core: configuration, environment (MPI + Kokkos), errors, durable files, math, views, random
+// numbers.
 
 #include "sagips/core/config.hpp"
 #include "sagips/core/environment.hpp"
 #include "sagips/core/error.hpp"
+#include "sagips/core/files.hpp"
 #include "sagips/core/math.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/serialize.hpp"

@@ -4,24 +4,33 @@
 //
 //   <output>/checkpoints/step-00001000/rank-0000.bin ...     <output>/checkpoints/latest  ("step-00001000")
 //
-// A checkpoint is written into step-XXXXXXXX.partial/, each file under a temporary name then renamed;
-// only when every rank has succeeded does rank 0 rename the folder and then replace `latest` (also
-// through a temporary file). A failure anywhere leaves the earlier checkpoints and `latest` as they
-// were and raises the same error on every rank. Each file starts with the run's resume fingerprint; a
-// resume with a different configuration or rank count is refused with the differences named.
+// Saving is a commit in three durable steps (core/files.hpp: write, check, fsync, rename, fsync the
+// folder), each started only when the one before succeeded on every rank:
+//   1. every rank writes its file into step-XXXXXXXX.partial/;
+//   2. rank 0 renames the folder to step-XXXXXXXX;
+//   3. rank 0 replaces `latest`.
+// Only then are checkpoints beyond the newest `keep` removed. A failure anywhere (a full disk) raises
+// the same error on every rank, naming the file and the cause, and leaves the earlier checkpoints and
+// `latest` as they were; a failed .partial folder is removed so that it does not hold the space. A
+// crash at any point leaves `latest` naming a complete checkpoint (or absent: no checkpoint yet).
+//
+// Each rank file (format 2) starts with the run's resume fingerprint, so a resume with a different
+// configuration or rank count is refused with the differences named, and ends with a checksum of
+// everything before it, so a file changed on disk is refused instead of resumed from.
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "sagips/core/error.hpp"
+#include "sagips/core/files.hpp"
 #include "sagips/core/serialize.hpp"
 
 namespace sagips::train {
@@ -31,6 +40,16 @@ inline std::string step_name(long step) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "step-%08ld", step);
   return buf;
+}
+// The step of a folder name "step-00001000" (exactly eight digits), or -1.
+inline long parse_step_name(const std::string& name) {
+  if (name.size() != 13 || name.rfind("step-", 0) != 0) return -1;
+  long step = 0;
+  for (std::size_t i = 5; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    step = step * 10 + (name[i] - '0');
+  }
+  return step;
 }
 inline std::string rank_file(int rank) {
   char buf[32];
@@ -53,6 +72,19 @@ inline std::string describe_differences(const nlohmann::json& saved, const nlohm
     if (!now.contains(it.key())) add(it.key(), it.value().dump(), "(absent)");
   return out;
 }
+// The last section of a rank file: the checksum of all bytes before it.
+inline std::string checksum_trailer(std::uint64_t sum) {
+  std::ostringstream os;
+  BinaryWriter(os).value("checksum", sum);
+  return os.str();
+}
+// Rank 0's string to every rank.
+inline void broadcast(MPI_Comm comm, std::string& s) {
+  unsigned long long n = s.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  s.resize(n);
+  if (n > 0) MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+}
 }  // namespace detail
 
 class CheckpointStore {
@@ -69,99 +101,109 @@ class CheckpointStore {
   template <class WriteState>
   void save(long step, const nlohmann::json& fingerprint, WriteState&& write_state) {
     namespace fs = std::filesystem;
-    const fs::path final_dir = dir_ / detail::step_name(step);
-    const fs::path partial = dir_ / (detail::step_name(step) + ".partial");
+    const std::string name = detail::step_name(step);
+    const fs::path final_dir = dir_ / name;
+    const fs::path partial = dir_ / (name + ".partial");
+    const std::string context = "checkpoint at step " + std::to_string(step) + ": ";
     std::string error;
     if (rank_ == 0) {
-      std::error_code ec;
-      fs::create_directories(dir_, ec);
-      fs::remove_all(partial, ec);  // a leftover of an interrupted save
-      if (!fs::create_directories(partial, ec) || ec)
-        error = "cannot create checkpoint folder " + partial.string() + ": " + ec.message();
+      try {
+        files::create_directories_durably(dir_);
+        std::error_code ec;
+        fs::remove_all(partial, ec);  // a leftover of an interrupted save
+        if (!fs::create_directory(partial, ec) || ec)
+          throw Error("cannot create checkpoint folder " + partial.string() + ": " + ec.message());
+      } catch (const std::exception& e) {
+        error = context + e.what();
+      }
     }
     check_all(comm_, error);
 
-    const fs::path file = partial / detail::rank_file(rank_);
-    const fs::path tmp = file.string() + ".tmp";
+    // 1. This rank's file, built in memory so that its checksum can close it.
     try {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      SAGIPS_REQUIRE(out, "cannot open " << tmp.string() << " for writing");
-      BinaryWriter w(out);
+      std::ostringstream os;
+      BinaryWriter w(os);
       w.string("magic", magic());
       w.string("fingerprint", fingerprint.dump());
       w.value("ranks", size_);
       w.value("rank", rank_);
       w.value("step", step);
       write_state(w);
-      out.flush();
-      SAGIPS_REQUIRE(out.good(), "write to " << tmp.string() << " failed (disk full?)");
-      out.close();
-      std::filesystem::rename(tmp, file);
+      std::string bytes = std::move(os).str();
+      bytes += detail::checksum_trailer(files::checksum64(bytes));
+      files::write_file_durably(partial / detail::rank_file(rank_), bytes);
     } catch (const std::exception& e) {
-      error = std::string("checkpoint at step ") + std::to_string(step) + ": " + e.what();
+      error = context + e.what();
     }
-    check_all(comm_, error);
+    try {
+      check_all(comm_, error);
+    } catch (const CollectiveError&) {
+      // Every rank is past its write: the half-written folder can go, with the space it holds.
+      if (rank_ == 0) {
+        std::error_code ec;
+        fs::remove_all(partial, ec);
+      }
+      throw;
+    }
 
+    // 2 and 3, on rank 0. Before `latest` names the new folder the earlier checkpoints are all kept.
     if (rank_ == 0) {
       try {
         std::error_code ec;
-        fs::remove_all(final_dir, ec);  // only ever a stale copy of this same step
-        fs::rename(partial, final_dir);
-        const fs::path latest_tmp = dir_ / "latest.tmp";
-        {
-          std::ofstream l(latest_tmp, std::ios::trunc);
-          l << detail::step_name(step) << "\n";
-          SAGIPS_REQUIRE(l.good(), "cannot write " << latest_tmp.string());
+        const fs::path aside = dir_ / (name + ".replaced");
+        bool moved_aside = false;
+        if (fs::exists(final_dir, ec)) {
+          // A stale copy of this same step (from a run whose `latest` update failed, or an earlier
+          // run in this folder): moved aside, not deleted, until the new one is committed.
+          fs::remove_all(aside, ec);
+          files::rename_durably(final_dir, aside);
+          moved_aside = true;
         }
-        fs::rename(latest_tmp, dir_ / "latest");
-        prune(step);
+        try {
+          files::rename_durably(partial, final_dir);
+        } catch (const std::exception&) {
+          fs::remove_all(partial, ec);
+          if (moved_aside) fs::rename(aside, final_dir, ec);  // `latest` may name it
+          throw;
+        }
+        files::write_file_durably(dir_ / "latest", name + "\n");
       } catch (const std::exception& e) {
-        error = std::string("checkpoint at step ") + std::to_string(step) + ": " + e.what();
+        error = context + e.what();
       }
+      if (error.empty()) prune(step);
     }
     check_all(comm_, error);
   }
 
-  // Collective. The step of the latest checkpoint (-1 if there is none); read_state(BinaryReader&)
-  // restores this rank's state from it.
+  // Collective. The step of the latest checkpoint (-1 if there is none: no `latest` file);
+  // read_state(BinaryReader&) restores this rank's state from it.
   template <class ReadState>
   long load_latest(const nlohmann::json& fingerprint, ReadState&& read_state) {
     namespace fs = std::filesystem;
-    std::string error;
+    // Rank 0 reads `latest`, so that every rank resumes from the same folder.
+    std::string error, name;
+    if (rank_ == 0) {
+      try {
+        name = read_latest();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    check_all(comm_, error);
+    detail::broadcast(comm_, name);
+    if (name.empty()) return -1;
+
     long step = -1;
-    const fs::path latest = dir_ / "latest";
-    std::string name;
-    {
-      std::ifstream l(latest);
-      if (l) std::getline(l, name);
-    }
-    if (name.empty()) {
-      check_all(comm_, "");
-      return -1;
-    }
-    const fs::path file = dir_ / name / detail::rank_file(rank_);
+    const fs::path folder = dir_ / name;
+    const fs::path file = folder / detail::rank_file(rank_);
     try {
-      std::ifstream in(file, std::ios::binary);
-      SAGIPS_REQUIRE(in, "cannot open " << file.string() << " (a checkpoint of another rank count?)");
-      BinaryReader r(in, file.string());
-      std::string m, fp;
-      r.string("magic", m);
-      SAGIPS_REQUIRE(m == magic(), file.string() << " is not a sagips checkpoint");
-      r.string("fingerprint", fp);
-      const auto saved = nlohmann::json::parse(fp, nullptr, false);
-      SAGIPS_REQUIRE(!saved.is_discarded(), file.string() << ": corrupt configuration record");
-      int ranks = 0, rank = -1;
-      r.value("ranks", ranks);
-      r.value("rank", rank);
-      SAGIPS_REQUIRE(ranks == size_, "the checkpoint in " << (dir_ / name).string() << " was written by " << ranks
-                                                          << " ranks; this run has " << size_);
-      SAGIPS_REQUIRE(rank == rank_, file.string() << " belongs to rank " << rank);
-      SAGIPS_REQUIRE(saved == fingerprint, "the checkpoint in " << (dir_ / name).string()
-                                                                << " was written by a different configuration ("
-                                                                << detail::describe_differences(saved, fingerprint)
-                                                                << ")");
-      r.value("step", step);
-      read_state(r);
+      const auto bytes = files::read_file_if_present(file);
+      SAGIPS_REQUIRE(bytes, "cannot open " << file.string() << ": " << files::describe_errno(ENOENT) << " ("
+                                           << folder.string() << " holds " << count_rank_files(folder)
+                                           << " rank files: a checkpoint of another rank count?)");
+      step = read_rank_file(file.string(), *bytes, fingerprint, read_state);
+      SAGIPS_REQUIRE(step == detail::parse_step_name(name),
+                     file.string() << " holds step " << step << ", not the step its folder is named after");
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -170,24 +212,141 @@ class CheckpointStore {
   }
 
  private:
-  static std::string magic() { return "sagips-checkpoint-1"; }
+  static std::string magic() { return "sagips-checkpoint-2"; }
+  static std::string old_magic() { return "sagips-checkpoint-1"; }
 
-  void prune(long newest) {
+  // The folder name in `latest` ("" when there is no `latest`: no checkpoint yet). An empty or
+  // unreadable `latest`, or one naming a folder that is not there, is an error: taking it for "no
+  // checkpoint" would restart the run from step 1 and prune the good checkpoints.
+  std::string read_latest() const {
     namespace fs = std::filesystem;
+    const fs::path latest = dir_ / "latest";
+    const auto text = files::read_file_if_present(latest);
+    if (!text) return "";
+    std::string name = *text;
+    while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+    SAGIPS_REQUIRE(!name.empty(), latest.string() << " is empty (an interrupted or failed update?): write into it the "
+                                                  << "name of the checkpoint folder to resume from ("
+                                                  << describe_checkpoints() << "), or remove it to start from step 1");
+    SAGIPS_REQUIRE(detail::parse_step_name(name) >= 0,
+                   latest.string() << " holds '" << name.substr(0, 64) << "', not a checkpoint folder name like "
+                                   << detail::step_name(1000) << " (" << describe_checkpoints() << ")");
+    std::error_code ec;
+    if (!fs::is_directory(dir_ / name, ec)) {
+      const bool aside = fs::is_directory(dir_ / (name + ".replaced"), ec);
+      SAGIPS_REQUIRE(false, latest.string() << " names " << name << ", but the folder " << (dir_ / name).string()
+                                            << " is missing ("
+                                            << (aside ? "a save that replaced it was interrupted: rename " + name +
+                                                            ".replaced back to " + name
+                                                      : describe_checkpoints())
+                                            << ")");
+    }
+    return name;
+  }
+
+  // "the checkpoints here: step-00000003, step-00000006" (or "there is no checkpoint folder").
+  std::string describe_checkpoints() const {
+    const auto steps = committed_steps();
+    if (steps.empty()) return "there is no checkpoint folder in " + dir_.string();
+    std::string out = "the checkpoint folders here: ";
+    for (std::size_t i = 0; i < steps.size(); ++i) out += (i ? ", " : "") + steps[i];
+    return out;
+  }
+
+  static int count_rank_files(const std::filesystem::path& folder) {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(folder, ec))
+      n += e.path().extension() == ".bin" && e.path().filename().string().rfind("rank-", 0) == 0;
+    return n;
+  }
+
+  // Checks the magic and the checksum, then the fingerprint, rank count and rank; then the state.
+  template <class ReadState>
+  long read_rank_file(const std::string& file, const std::string& bytes, const nlohmann::json& fingerprint,
+                      ReadState& read_state) {
+    std::string m;
+    try {
+      std::istringstream head(bytes);
+      BinaryReader(head, file).string("magic", m, 64);
+    } catch (const Error& e) {
+      throw Error(file + " is not a sagips checkpoint (" + e.what() + ")");
+    }
+    SAGIPS_REQUIRE(m != old_magic(), file << " is a checkpoint of an older sagips (format 1, without a checksum); "
+                                          << "this sagips reads format 2: resume with the sagips that wrote it, "
+                                          << "or start a new run");
+    SAGIPS_REQUIRE(m == magic(), file << " is not a sagips checkpoint");
+    const std::size_t trailer = detail::checksum_trailer(0).size();
+    SAGIPS_REQUIRE(bytes.size() > trailer, file << " is truncated: it ends before its checksum");
+    const std::string body = bytes.substr(0, bytes.size() - trailer);
+    std::uint64_t stored = 0;
+    {
+      std::istringstream tail(bytes.substr(bytes.size() - trailer));
+      BinaryReader(tail, file).value("checksum", stored);
+    }
+    const std::uint64_t computed = files::checksum64(body);
+    SAGIPS_REQUIRE(stored == computed, file << " is corrupt: its contents do not match its checksum (stored "
+                                            << std::hex << stored << ", computed " << computed << ")");
+
+    std::istringstream in(body);
+    BinaryReader r(in, file);
+    std::string fp;
+    r.string("magic", m);
+    r.string("fingerprint", fp);
+    const auto saved = nlohmann::json::parse(fp, nullptr, false);
+    SAGIPS_REQUIRE(!saved.is_discarded(), file << ": corrupt configuration record");
+    int ranks = 0, rank = -1;
+    r.value("ranks", ranks);
+    r.value("rank", rank);
+    const std::string folder = std::filesystem::path(file).parent_path().string();
+    SAGIPS_REQUIRE(ranks == size_, "the checkpoint in " << folder << " was written by " << ranks
+                                                        << " ranks; this run has " << size_);
+    SAGIPS_REQUIRE(rank == rank_, file << " belongs to rank " << rank);
+    SAGIPS_REQUIRE(saved == fingerprint, "the checkpoint in " << folder << " was written by a different configuration ("
+                                                              << detail::describe_differences(saved, fingerprint)
+                                                              << ")");
+    long step = -1;
+    r.value("step", step);
+    read_state(r);
+    const auto left = static_cast<long long>(body.size()) - static_cast<long long>(in.tellg());
+    SAGIPS_REQUIRE(left == 0, file << " holds " << left << " bytes of state that this run does not read");
+    return step;
+  }
+
+  // Committed checkpoint folders (step-XXXXXXXX), oldest first.
+  std::vector<std::string> committed_steps() const {
     std::vector<std::string> steps;
-    for (const auto& e : fs::directory_iterator(dir_)) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
       const std::string n = e.path().filename().string();
-      if (e.is_directory() && n.rfind("step-", 0) == 0 && n.find(".partial") == std::string::npos) steps.push_back(n);
+      if (detail::parse_step_name(n) >= 0 && e.is_directory(ec)) steps.push_back(n);
     }
     std::sort(steps.begin(), steps.end());
+    return steps;
+  }
+
+  // Called once `latest` durably names newest: keeps the newest `keep` checkpoints up to it and
+  // clears what interrupted saves left behind. Checkpoints newer than newest are never touched.
+  void prune(long newest) {
+    namespace fs = std::filesystem;
     const std::string newest_name = detail::step_name(newest);
+    const auto steps = committed_steps();
     std::size_t kept = 0;
+    std::error_code ec;
     for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
-      if (*it > newest_name) continue;  // never touch what is newer than what we just wrote
+      if (*it > newest_name) continue;
       if (kept++ < static_cast<std::size_t>(keep_)) continue;
-      std::error_code ec;
       fs::remove_all(dir_ / *it, ec);
     }
+    std::vector<fs::path> leftovers;
+    for (const auto& e : fs::directory_iterator(dir_, ec)) {
+      const std::string n = e.path().filename().string();
+      const auto dot = n.find('.');
+      if (dot != std::string::npos && detail::parse_step_name(n.substr(0, dot)) >= 0 &&
+          (n.substr(dot) == ".partial" || n.substr(dot) == ".replaced"))
+        leftovers.push_back(e.path());
+    }
+    for (const auto& p : leftovers) fs::remove_all(p, ec);
   }
 
   std::filesystem::path dir_;

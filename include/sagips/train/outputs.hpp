@@ -4,17 +4,22 @@
 //   samples.csv   the final generator samples of the physics parameters
 //   summary.json  the final estimate, residuals, speed, ranks, strategy and configuration
 // The folder is checked for writability on every rank before training starts, so an unwritable
-// folder fails at once with a clear message instead of after hours of training.
+// folder fails at once with a clear message instead of after hours of training. Every write goes
+// through core/files.hpp: it is checked, synced to disk, and a failure throws sagips::Error naming
+// the file and the cause ("No space left on device"), never a silently shorter file.
 
 #include <mpi.h>
 
+#include <charconv>
+#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sagips/core/error.hpp"
+#include "sagips/core/files.hpp"
 
 namespace sagips::train {
 
@@ -23,69 +28,111 @@ inline void prepare_output_dir(MPI_Comm comm, const std::string& dir, bool is_re
   std::string error;
   if (is_reporter) {
     namespace fs = std::filesystem;
-    std::error_code ec;
-    fs::create_directories(dir, ec);
     const fs::path probe = fs::path(dir) / ".sagips-write-probe";
-    std::ofstream f(probe);
-    if (ec || !f || !(f << "ok") || !f.flush()) {
-      error = "cannot write to the output folder '" + dir + "'" + (ec ? ": " + ec.message() : "");
-    } else {
-      f.close();
+    try {
+      files::create_directories_durably(dir);
+      files::write_file_durably(probe, "ok");
+      std::error_code ec;
       fs::remove(probe, ec);
+    } catch (const std::exception& e) {
+      error = "cannot write to the output folder '" + dir + "' (" + e.what() + ")";
     }
   }
   check_all(comm, error);
 }
 
-// Writes path through a temporary file and a rename, so a reader never sees half a file.
+// Replaces path with text atomically and durably: a reader never sees half a file, and a failure
+// (a full disk) throws naming the file and leaves the earlier file as it was.
 inline void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    SAGIPS_REQUIRE(out, "cannot write " << tmp);
-    out << text;
-    out.flush();
-    SAGIPS_REQUIRE(out.good(), "write to " << tmp << " failed");
-  }
-  std::filesystem::rename(tmp, path);
+  files::write_file_durably(path, text);
 }
 
+namespace detail {
+// The step at the start of a metrics row ("12,0.69,..."), if the first field is a whole number.
+inline bool parse_step(std::string_view line, long& step) {
+  const std::string_view field = line.substr(0, line.find(','));
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), step);
+  return ec == std::errc() && end == field.data() + field.size() && !field.empty();
+}
+inline std::size_t field_count(std::string_view line) {
+  std::size_t n = 1;
+  for (char c : line) n += c == ',';
+  return n;
+}
+inline std::string join_columns(const std::vector<std::string>& columns) {
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i];
+  return out;
+}
+
+// The part of an earlier metrics.csv that a run resumed after resume_step keeps: the header and the
+// rows up to that step, as if the run had never been interrupted. Blank lines are skipped; a header
+// lost to an earlier failure is written again; an incomplete unterminated last line is the torn row
+// of an interrupted write and is dropped. Any other row that does not parse is an error naming the
+// file and line, not a guess.
+inline std::string kept_metrics(const std::string& path, const std::string& text, const std::string& header,
+                                std::size_t columns, long resume_step) {
+  std::string kept = header + "\n";
+  bool seen_header = false;
+  std::size_t pos = 0;
+  for (long line_no = 1; pos < text.size(); ++line_no) {
+    const std::size_t nl = text.find('\n', pos);
+    const bool terminated = nl != std::string::npos;
+    std::string_view line(text.data() + pos, (terminated ? nl : text.size()) - pos);
+    pos = terminated ? nl + 1 : text.size();
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    const bool first = !seen_header;
+    seen_header = true;
+    if (first && line == header) continue;
+    long step = 0;
+    const bool parses = parse_step(line, step);
+    if (!terminated && (!parses || field_count(line) != columns)) continue;  // the torn end of an interrupted row
+    if (!parses) {
+      SAGIPS_REQUIRE(false, path << " line " << line_no << ": "
+                                 << (first ? "unexpected header '" : "not a metrics row: '") << line << "'"
+                                 << (first ? " (this run writes '" + header + "')" : std::string()));
+    }
+    if (step > resume_step) continue;
+    SAGIPS_REQUIRE(field_count(line) == columns, path << " line " << line_no << ": " << field_count(line)
+                                                      << " fields, the header has " << columns);
+    kept.append(line.data(), line.size()).append("\n");
+  }
+  return kept;
+}
+}  // namespace detail
+
 // metrics.csv. On resume the rows after the checkpoint's step are dropped first, so the file reads
-// as if the run had never been interrupted.
+// as if the run had never been interrupted. row() writes and syncs each row, or throws naming the
+// file and the cause; the rows before it stay intact.
 class MetricsCsv {
  public:
   MetricsCsv() = default;
-  MetricsCsv(const std::string& path, std::vector<std::string> columns, long resume_step) : path_(path) {
-    if (resume_step >= 0 && std::filesystem::exists(path)) {
-      std::ifstream in(path);
-      std::string line, kept;
-      bool header = true;
-      while (std::getline(in, line)) {
-        if (header || std::stol(line.substr(0, line.find(','))) <= resume_step) kept += line + "\n";
-        header = false;
-      }
-      write_text_atomically(path, kept);
-      out_.open(path, std::ios::app);
-    } else {
-      out_.open(path, std::ios::trunc);
-      for (std::size_t i = 0; i < columns.size(); ++i) out_ << (i ? "," : "") << columns[i];
-      out_ << "\n";
+  MetricsCsv(const std::string& path, const std::vector<std::string>& columns, long resume_step) {
+    const std::string header = detail::join_columns(columns);
+    std::string start = header + "\n";
+    if (resume_step >= 0) {
+      if (const auto earlier = files::read_file_if_present(path))
+        start = detail::kept_metrics(path, *earlier, header, columns.size(), resume_step);
     }
-    SAGIPS_REQUIRE(out_, "cannot write " << path);
+    files::write_file_durably(path, start);
+    out_ = files::AppendFile(path);
   }
+
   void row(const std::vector<double>& values) {
+    std::string line;
     char buf[40];
     for (std::size_t i = 0; i < values.size(); ++i) {
       std::snprintf(buf, sizeof buf, i == 0 ? "%.0f" : "%.9g", values[i]);
-      out_ << (i ? "," : "") << buf;
+      line += (i ? "," : "");
+      line += buf;
     }
-    out_ << "\n";
-    out_.flush();
+    line += "\n";
+    out_.append(line);
   }
 
  private:
-  std::string path_;
-  std::ofstream out_;
+  files::AppendFile out_;
 };
 
 }  // namespace sagips::train

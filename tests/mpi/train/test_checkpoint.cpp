@@ -1,10 +1,13 @@
 // Checkpoints under real ranks: round trip of per-rank state, atomic replacement of `latest`,
-// pruning, and clear refusals (different configuration, unwritable folder) on every rank.
+// pruning, and clear refusals on every rank (different configuration, unwritable folder, a file
+// changed on disk, an empty `latest` or one naming a missing folder, the earlier file format).
+// Disk-full and failed-sync cases are in test_checkpoint_faults.cpp, under the fault injector.
 #include <mpi.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sagips/train/checkpoint.hpp>
 #include <string>
 
@@ -91,6 +94,183 @@ TEST_CASE("an unwritable folder fails on every rank and leaves the earlier check
   int v = -1;
   CHECK(store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }) == 1);
   CHECK(v == r);
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+namespace {
+// Whatever a test raises on every rank, as text ("" when nothing was raised).
+template <class F>
+std::string collective_error(F&& f) {
+  try {
+    f();
+  } catch (const sagips::CollectiveError& e) {
+    return e.what();
+  }
+  return "";
+}
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+void write_all(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
+}
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+}  // namespace
+
+TEST_CASE("a failed save removes its .partial folder") {
+  const fs::path out = shared_tmp("partial");
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  const int r = sagips::testing::rank();
+  store.save(1, {}, [&](sagips::BinaryWriter& w) { w.value("v", r); });
+  const std::string message = collective_error([&] {
+    store.save(2, {}, [&](sagips::BinaryWriter& w) {
+      if (r == 0) throw sagips::Error("no room");
+      w.value("v", r);
+    });
+  });
+  CHECK(contains(message, "no room"));
+  MPI_Barrier(sagips::testing::comm());
+  CHECK_FALSE(fs::exists(out / "checkpoints" / "step-00000002.partial"));
+  CHECK(read_all(out / "checkpoints" / "latest") == "step-00000001\n");
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("a rank file changed on disk is refused by its checksum, naming the file") {
+  const fs::path out = shared_tmp("checksum");
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  const int r = sagips::testing::rank(), last = sagips::testing::size() - 1;
+  const double weight = 1000.0 + r;
+  store.save(1, {}, [&](sagips::BinaryWriter& w) { w.value("weight", weight); });
+  const fs::path file = out / "checkpoints" / "step-00000001" / ("rank-000" + std::to_string(last) + ".bin");
+  if (r == last) {  // the weight + 5, in place
+    std::string bytes = read_all(file);
+    const std::string was(reinterpret_cast<const char*>(&weight), sizeof weight);
+    const double changed = weight + 5;
+    const auto at = bytes.find(was);
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at, sizeof changed, reinterpret_cast<const char*>(&changed), sizeof changed);
+    write_all(file, bytes);
+  }
+  MPI_Barrier(sagips::testing::comm());
+  double loaded = -1;
+  const std::string message =
+      collective_error([&] { store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("weight", loaded); }); });
+  CHECK(contains(message, file.string() + " is corrupt: its contents do not match its checksum"));
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("an empty or unreadable `latest` is an error, not 'no checkpoint yet'") {
+  const fs::path out = shared_tmp("latest-empty");
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  const int r = sagips::testing::rank();
+  store.save(3, {}, [&](sagips::BinaryWriter& w) { w.value("v", r); });
+  const fs::path latest = out / "checkpoints" / "latest";
+  int v = -1;
+  auto load = [&] { return store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }); };
+
+  if (r == 0) write_all(latest, "");
+  MPI_Barrier(sagips::testing::comm());
+  std::string message = collective_error(load);
+  CHECK(contains(message, latest.string() + " is empty"));
+  CHECK(contains(message, "step-00000003"));  // it says which checkpoint is there
+
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) {  // a folder where the file should be: read() fails with EISDIR
+    fs::remove(latest);
+    fs::create_directory(latest);
+  }
+  MPI_Barrier(sagips::testing::comm());
+  message = collective_error(load);
+  CHECK(contains(message, "cannot read " + latest.string() + ": Is a directory"));
+
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) {
+    fs::remove(latest);
+    write_all(latest, "step-00000003\n");
+  }
+  MPI_Barrier(sagips::testing::comm());
+  CHECK(load() == 3);
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("`latest` naming a missing folder says so; a missing rank file points at the rank count") {
+  const fs::path out = shared_tmp("latest-missing");
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  const int r = sagips::testing::rank();
+  store.save(3, {}, [&](sagips::BinaryWriter& w) { w.value("v", r); });
+  int v = -1;
+  auto load = [&] { return store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }); };
+  const fs::path dir = out / "checkpoints";
+  if (r == 0) write_all(dir / "latest", "step-00000007\n");
+  MPI_Barrier(sagips::testing::comm());
+  std::string message = collective_error(load);
+  CHECK(contains(message, "names step-00000007, but the folder " + (dir / "step-00000007").string() + " is missing"));
+  CHECK_FALSE(contains(message, "rank count"));
+
+  MPI_Barrier(sagips::testing::comm());
+  const int last = sagips::testing::size() - 1;
+  if (r == 0) {
+    write_all(dir / "latest", "step-00000003\n");
+    fs::remove(dir / "step-00000003" / ("rank-000" + std::to_string(last) + ".bin"));
+  }
+  MPI_Barrier(sagips::testing::comm());
+  message = collective_error(load);
+  CHECK(contains(message, "a checkpoint of another rank count?"));
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("a checkpoint of the earlier format (no checksum) is refused with a clear message") {
+  const fs::path out = shared_tmp("old-format");
+  const int r = sagips::testing::rank();
+  const fs::path folder = out / "checkpoints" / "step-00000004";
+  if (r == 0) fs::create_directories(folder);
+  MPI_Barrier(sagips::testing::comm());
+  {  // what sagips-checkpoint-1 wrote: the same sections, no checksum
+    std::ofstream f(folder / ("rank-000" + std::to_string(r) + ".bin"), std::ios::binary);
+    sagips::BinaryWriter w(f);
+    w.string("magic", "sagips-checkpoint-1");
+    w.string("fingerprint", "{}");
+    w.value("ranks", sagips::testing::size());
+    w.value("rank", r);
+    w.value("step", 4L);
+    w.value("v", r);
+  }
+  if (r == 0) write_all(out / "checkpoints" / "latest", "step-00000004\n");
+  MPI_Barrier(sagips::testing::comm());
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  int v = -1;
+  const std::string message =
+      collective_error([&] { store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }); });
+  CHECK(contains(message, "is a checkpoint of an older sagips (format 1, without a checksum)"));
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("a stale copy of the same step and a leftover .partial folder give way to a new save") {
+  const fs::path out = shared_tmp("stale");
+  const int r = sagips::testing::rank();
+  const fs::path dir = out / "checkpoints";
+  if (r == 0) {
+    fs::create_directories(dir / "step-00000002");
+    write_all(dir / "step-00000002" / "rank-0000.bin", "stale");
+    fs::create_directories(dir / "step-00000005.partial");
+  }
+  MPI_Barrier(sagips::testing::comm());
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  store.save(2, {}, [&](sagips::BinaryWriter& w) { w.value("v", 10 + r); });
+  int v = -1;
+  CHECK(store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }) == 2);
+  CHECK(v == 10 + r);
+  MPI_Barrier(sagips::testing::comm());
+  CHECK_FALSE(fs::exists(dir / "step-00000002.replaced"));
+  CHECK_FALSE(fs::exists(dir / "step-00000005.partial"));
   MPI_Barrier(sagips::testing::comm());
   if (r == 0) fs::remove_all(out);
 }
