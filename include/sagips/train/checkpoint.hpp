@@ -32,6 +32,7 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/files.hpp"
 #include "sagips/core/serialize.hpp"
+#include "sagips/core/watchdog.hpp"
 
 namespace sagips::train {
 
@@ -81,9 +82,9 @@ inline std::string checksum_trailer(std::uint64_t sum) {
 // Rank 0's string to every rank.
 inline void broadcast(MPI_Comm comm, std::string& s) {
   unsigned long long n = s.size();
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  mpi::bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm, "the broadcast of the checkpoint's name");
   s.resize(n);
-  if (n > 0) MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+  if (n > 0) mpi::bcast(s.data(), static_cast<int>(n), MPI_CHAR, 0, comm, "the broadcast of the checkpoint's name");
 }
 }  // namespace detail
 
@@ -117,7 +118,7 @@ class CheckpointStore {
         error = context + e.what();
       }
     }
-    check_all(comm_, error);
+    check_all(comm_, error, "the checkpoint agreement");
 
     // 1. This rank's file, built in memory so that its checksum can close it.
     try {
@@ -136,7 +137,7 @@ class CheckpointStore {
       error = context + e.what();
     }
     try {
-      check_all(comm_, error);
+      check_all(comm_, error, "the checkpoint agreement");
     } catch (const CollectiveError&) {
       // Every rank is past its write: the half-written folder can go, with the space it holds.
       if (rank_ == 0) {
@@ -172,7 +173,7 @@ class CheckpointStore {
       }
       if (error.empty()) prune(step);
     }
-    check_all(comm_, error);
+    check_all(comm_, error, "the checkpoint agreement");
   }
 
   // Collective. The step of the latest checkpoint (-1 if there is none: no `latest` file);
@@ -189,7 +190,7 @@ class CheckpointStore {
         error = e.what();
       }
     }
-    check_all(comm_, error);
+    check_all(comm_, error, "the checkpoint agreement");
     detail::broadcast(comm_, name);
     if (name.empty()) return -1;
 
@@ -207,7 +208,7 @@ class CheckpointStore {
     } catch (const std::exception& e) {
       error = e.what();
     }
-    check_all(comm_, error);
+    check_all(comm_, error, "the checkpoint agreement");
     return step;
   }
 

@@ -176,19 +176,19 @@ class Trainer {
         std::printf("no checkpoint in %s: starting from step 1\n", store.folder().c_str());
       }
     }
-    if (reporter) open_metrics(first - 1);
+    collectively(workers_, [&] { if (reporter) open_metrics(first - 1); }, "the opening of metrics.csv");
     ProgressLine progress(cfg_.steps, cfg_.progress_every);
     const auto t_start = std::chrono::steady_clock::now();
-    long last_report = first - 1;
+    if (!cfg_.resume || first == 1) last_report_ = first - 1;  // else: restored with the checkpoint
     double t_last = 0;
     const long last = cfg_.stop_at > 0 ? std::min(cfg_.stop_at, cfg_.steps) : cfg_.steps;
     for (long step = first; step <= last; ++step) {
       if (before_step_) before_step_(*this, step);
       train_step(step);
-      if (step % cfg_.metrics_every == 0 || step == last) {
+      if (step % cfg_.metrics_every == 0 || step == cfg_.steps) {  // a --stop-at is an interruption: no extra row
         const double t = seconds_since(t_start);
-        report(step, step - last_report, t - t_last, progress);
-        last_report = step;
+        report(step, step - last_report_, t - t_last, progress);
+        last_report_ = step;
         t_last = t;
       }
       if (cfg_.checkpoint_every > 0 && (step % cfg_.checkpoint_every == 0 || step == last)) {
@@ -407,17 +407,27 @@ class Trainer {
                           "; the run stopped on every rank (" + advice + ")");
   }
 
+  // A rank's whole state: the networks, their optimizers, and the loss sums since the last metrics
+  // row (a checkpoint between two rows must not lose the steps it has seen since the previous one).
   void save_state(BinaryWriter& w) const {
     gen_.save(w, "generator");
     disc_.save(w, "discriminator");
     gen_opt_->save(w, "generator.adam");
     disc_opt_->save(w, "discriminator.adam");
+    w.value("report.loss_d", loss_d_);
+    w.value("report.loss_g", loss_g_);
+    w.value("report.loss_events", loss_events_);
+    w.value("report.last_step", last_report_);
   }
   void load_state(BinaryReader& r) {
     gen_.load(r, "generator");
     disc_.load(r, "discriminator");
     gen_opt_->load(r, "generator.adam");
     disc_opt_->load(r, "discriminator.adam");
+    r.value("report.loss_d", loss_d_);
+    r.value("report.loss_g", loss_g_);
+    r.value("report.loss_events", loss_events_);
+    r.value("report.last_step", last_report_);
   }
 
   std::vector<std::string> metric_columns() const {
@@ -547,6 +557,7 @@ class Trainer {
   long loss_events_ = 0;
   long events_ = 0;
   long last_checkpoint_ = 0;
+  long last_report_ = 0;  // the step of the last metrics row
   std::function<void(Trainer&, long)> before_step_;  // the step of the newest checkpoint written or resumed from (0: none)
   // The finiteness vote of the current step.
   MPI_Request vote_ = MPI_REQUEST_NULL;

@@ -108,6 +108,26 @@ TEST_CASE("a run interrupted and resumed equals the uninterrupted run, bit for b
   }
 }
 
+TEST_CASE("a checkpoint between two metrics rows: the resumed metrics equal the uninterrupted ones") {
+  const fs::path a = shared_tmp("between-whole"), b = shared_tmp("between-resumed");
+  auto ca = small(a);
+  ca.checkpoint_every = 6;  // metrics every 4: the checkpoint at 6 holds the loss sums of steps 5-6
+  run<ex::Allreduce>(ca, ex::Config{});
+  auto cb = small(b);
+  cb.checkpoint_every = 6;
+  cb.stop_at = 6;
+  run<ex::Allreduce>(cb, ex::Config{});
+  cb.stop_at = 0;
+  cb.resume = true;
+  run<ex::Allreduce>(cb, ex::Config{});
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) {
+    CHECK(read_metrics(a / "metrics.csv") == read_metrics(b / "metrics.csv"));
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
+}
+
 TEST_CASE("resuming with a different configuration is refused on every rank") {
   const fs::path out = shared_tmp("mismatch");
   auto c = small(out);
