@@ -262,46 +262,60 @@ inline std::size_t edit_distance(const std::string& a0, const std::string& b0) {
   return row[b.size()];
 }
 
-// The value after '=': a bare word up to a '#' comment, or a "basic" / 'literal' string.
-inline std::string parse_value(const std::string& raw, const std::string& where) {
+// Whether two keys name the same option: '_' and '-' are the same.
+inline bool same_key(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i] && !((a[i] == '_' || a[i] == '-') && (b[i] == '_' || b[i] == '-'))) return false;
+  return true;
+}
+
+// The value after '=': a bare word up to a '#' comment, or a "basic" / 'literal' string. Returns
+// the problem (empty: `value` holds it).
+inline std::string parse_value(const std::string& raw, std::string& value) {
   const std::string v = trim(raw);
-  if (v.empty()) throw CLI::ConfigError(where + "no value after '='");
+  if (v.empty()) return "no value after '='";
   const char q = v[0];
   if (q != '"' && q != '\'') {
-    const std::string bare = trim(v.substr(0, v.find('#')));
-    if (bare.empty()) throw CLI::ConfigError(where + "no value after '='");
-    if (bare[0] == '[') throw CLI::ConfigError(where + "lists are not supported: every option takes one value");
-    return bare;
+    value = trim(v.substr(0, v.find('#')));
+    if (value.empty()) return "no value after '='";
+    if (value[0] == '[') return "lists are not supported: every option takes one value";
+    return "";
   }
-  std::string out;
+  value.clear();
   std::size_t i = 1;
   for (; i < v.size() && v[i] != q; ++i) {
     if (q == '"' && v[i] == '\\') {
       if (++i == v.size()) break;
       switch (v[i]) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case 't': out += '\t'; break;
-        case 'n': out += '\n'; break;
-        default: throw CLI::ConfigError(where + "unknown escape sequence in " + quote(v));
+        case '"': value += '"'; break;
+        case '\\': value += '\\'; break;
+        case 't': value += '\t'; break;
+        case 'n': value += '\n'; break;
+        default: return "unknown escape sequence in " + quote(v);
       }
     } else {
-      out += v[i];
+      value += v[i];
     }
   }
-  if (i >= v.size()) throw CLI::ConfigError(where + "the string has no closing " + std::string(1, q));
+  if (i >= v.size()) return "the string has no closing " + std::string(1, q);
   const std::string rest = trim(v.substr(i + 1));
-  if (!rest.empty() && rest[0] != '#') throw CLI::ConfigError(where + "unexpected " + quote(rest) + " after the string");
-  return out;
+  if (!rest.empty() && rest[0] != '#') return "unexpected " + quote(rest) + " after the string";
+  return "";
 }
 
-// A flag's value: true or false (also yes/no, on/off, 1/0), as "true" or "false".
-inline std::string parse_bool(const std::string& value, const std::string& where) {
+// A flag's value: true or false (also yes/no, on/off, 1/0), rewritten as "true" or "false".
+inline std::string parse_bool(std::string& value) {
   std::string v = value;
   std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (v == "true" || v == "yes" || v == "on" || v == "1") return "true";
-  if (v == "false" || v == "no" || v == "off" || v == "0") return "false";
-  throw CLI::ConfigError(where + "a flag takes true or false, not " + quote(value));
+  if (v == "true" || v == "yes" || v == "on" || v == "1") {
+    value = "true";
+  } else if (v == "false" || v == "no" || v == "off" || v == "0") {
+    value = "false";
+  } else {
+    return "a flag takes true or false, not " + quote(value);
+  }
+  return "";
 }
 
 }  // namespace detail
@@ -317,7 +331,7 @@ class ConfigFile : public CLI::ConfigBase {
 
   // A second key for an option (summary.json's name where it is not the flag's: data_file, ...).
   void add_key(const std::string& key, const std::string& option_name) {
-    extra_keys_[detail::dashed(key)] = option_name;
+    extra_keys_[key] = option_name;
   }
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
@@ -325,31 +339,35 @@ class ConfigFile : public CLI::ConfigBase {
     std::map<const CLI::Option*, std::size_t> first_line;
     std::string line;
     for (std::size_t number = 1; std::getline(input, line); ++number) {
-      const std::string where = "config file, line " + std::to_string(number) + ": ";
+      const auto fail = [number](const std::string& problem) {
+        return CLI::ConfigError("config file, line " + std::to_string(number) + ": " + problem);
+      };
       if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark
       if (!line.empty() && line.back() == '\r') line.pop_back();
       const std::string text = detail::trim(line);
       if (text.empty() || text[0] == '#' || text[0] == ';') continue;
       if (text[0] == '[')
-        throw CLI::ConfigError(where + "sections such as " + quote(text) +
-                               " are not supported: write every option as `key = value` at the top level");
+        throw fail("sections such as " + quote(text) +
+                   " are not supported: write every option as `key = value` at the top level");
       const auto eq = text.find('=');
-      if (eq == std::string::npos) throw CLI::ConfigError(where + "expected `key = value`, found " + quote(text));
+      if (eq == std::string::npos) throw fail("expected `key = value`, found " + quote(text));
       const std::string key = detail::trim(text.substr(0, eq));
-      if (key.empty()) throw CLI::ConfigError(where + "no key before '='");
+      if (key.empty()) throw fail("no key before '='");
       const CLI::Option* opt = find(key);
-      if (opt == nullptr) throw CLI::ConfigError(where + "unknown option " + quote(key) + closest(key));
+      if (opt == nullptr) throw fail("unknown option " + quote(key) + closest(key));
       if (!opt->get_configurable() || opt == app_->get_help_ptr() || opt == app_->get_help_all_ptr())
-        throw CLI::ConfigError(where + quote(key) + " cannot be set in a config file");
+        throw fail(quote(key) + " cannot be set in a config file");
       const auto [seen, fresh] = first_line.emplace(opt, number);
       if (!fresh)
-        throw CLI::ConfigError(where + quote(key) + " sets " + opt->get_name() + " again (already set on line " +
-                               std::to_string(seen->second) + ")");
-      std::string value = detail::parse_value(text.substr(eq + 1), where + quote(key) + ": ");
-      if (opt->get_expected_min() == 0) value = detail::parse_bool(value, where + quote(key) + ": ");
+        throw fail(quote(key) + " sets " + opt->get_name() + " again (already set on line " +
+                   std::to_string(seen->second) + ")");
+      std::string value;
+      std::string problem = detail::parse_value(text.substr(eq + 1), value);
+      if (problem.empty() && opt->get_expected_min() == 0) problem = detail::parse_bool(value);
+      if (!problem.empty()) throw fail(quote(key) + ": " + problem);
       CLI::ConfigItem item;
       item.name = matching_name(*opt, key);
-      item.inputs = {value};
+      item.inputs = {std::move(value)};
       items.push_back(std::move(item));
     }
     return items;
@@ -362,25 +380,25 @@ class ConfigFile : public CLI::ConfigBase {
     for (const CLI::Option* opt : app_->get_options())
       if (opt->get_configurable() && opt != app_->get_help_ptr() && opt != app_->get_help_all_ptr())
         for (const auto& name : opt->get_lnames()) keys.push_back(name);
-    for (const auto& extra : extra_keys_) keys.push_back(extra.first);
+    for (const auto& extra : extra_keys_)
+      if (find(extra.first) != nullptr) keys.push_back(extra.first);
     return keys;
   }
 
   const CLI::Option* find(const std::string& key) const {
-    const std::string k = detail::dashed(key);
-    const auto extra = extra_keys_.find(k);
-    const std::string name = extra != extra_keys_.end() ? extra->second : k;
+    std::string name = key;
+    for (const auto& [extra, option_name] : extra_keys_)
+      if (detail::same_key(extra, key)) name = option_name;
     for (const CLI::Option* opt : app_->get_options())
       for (const auto& lname : opt->get_lnames())
-        if (detail::dashed(lname) == name) return opt;
+        if (detail::same_key(lname, name)) return opt;
     return nullptr;
   }
 
   // The long name CLI11 looks the item up by: the one the key spells (--no-rma inverts --rma).
   std::string matching_name(const CLI::Option& opt, const std::string& key) const {
-    const std::string k = detail::dashed(key);
     for (const auto& lname : opt.get_lnames())
-      if (detail::dashed(lname) == k) return lname;
+      if (detail::same_key(lname, key)) return lname;
     return opt.get_lnames().front();
   }
 
@@ -399,7 +417,7 @@ class ConfigFile : public CLI::ConfigBase {
   }
 
   const CLI::App* app_;
-  std::map<std::string, std::string> extra_keys_;  // dashed key -> long option name
+  std::map<std::string, std::string> extra_keys_;  // key -> long option name
 };
 
 // The app's strict config-file reader, installed on first use.
