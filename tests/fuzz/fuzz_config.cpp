@@ -24,7 +24,8 @@ namespace {
 // truncated file on close).
 const std::string& scratch_file() {
   static const std::string path = [] {
-    std::string pattern = (::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + std::string("/sagips-fuzz-config-XXXXXX");
+    const std::string pattern =
+        std::string(::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/sagips-fuzz-config-XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
     const int fd = ::mkstemp(name.data());

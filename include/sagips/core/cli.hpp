@@ -15,7 +15,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -38,7 +37,8 @@ namespace sagips::cli {
 // `text` as it may appear in an error message: non-printable bytes escaped, at most 40 characters.
 inline std::string quote(const std::string& text) {
   std::string out;
-  for (std::size_t i = 0; i < text.size() && out.size() < 40; ++i) {
+  std::size_t i = 0;
+  for (; i < text.size() && out.size() < 40; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c < 0x7f) {
       out += static_cast<char>(c);
@@ -48,7 +48,7 @@ inline std::string quote(const std::string& text) {
       out += hex;
     }
   }
-  if (out.size() >= 40 && text.size() > 40) out += "...";
+  if (i < text.size()) out += "...";
   return "'" + out + "'";
 }
 
@@ -73,7 +73,8 @@ struct RealRange {
   std::string describe() const {
     const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
     if (has_lo && has_hi)
-      return std::string("in ") + (lo_open ? "(" : "[") + format_real(lo) + ", " + format_real(hi) + (hi_open ? ")" : "]");
+      return std::string("in ") + (lo_open ? "(" : "[") + format_real(lo) + ", " + format_real(hi) +
+             (hi_open ? ")" : "]");
     if (has_lo) return (lo_open ? "> " : ">= ") + format_real(lo);
     if (has_hi) return (hi_open ? "< " : "<= ") + format_real(hi);
     return "";
@@ -85,9 +86,15 @@ inline RealRange non_negative() { return {0.0, std::numeric_limits<double>::infi
 inline RealRange closed(double lo, double hi) { return {lo, hi, false, false}; }
 inline RealRange half_open(double lo, double hi) { return {lo, hi, false, true}; }  // [lo, hi)
 
+namespace detail {
+inline std::string not_finite(const std::string& shown, const RealRange& r) {
+  return shown + " is not a finite number" + (r.describe().empty() ? "" : ": must be " + r.describe());
+}
+}  // namespace detail
+
 // The problem with `v` (empty: none), in the words the command line uses.
 inline std::string check_real(double v, const RealRange& r) {
-  if (!std::isfinite(v)) return format_real(v) + " is not a finite number" + (r.describe().empty() ? "" : ": must be " + r.describe());
+  if (!std::isfinite(v)) return detail::not_finite(format_real(v), r);
   if (!r.contains(v)) return format_real(v) + " is out of range: must be " + r.describe();
   return "";
 }
@@ -105,13 +112,12 @@ inline std::string help_word(const std::string& described) {
 inline CLI::Validator real(RealRange r) {
   return CLI::Validator(
       [r](std::string& text) -> std::string {
-        const char* begin = text.c_str();
+        // strtod would skip leading blanks; CLI11 reads the same grammar (strtold) afterwards.
+        if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return quote(text) + " is not a number";
         char* end = nullptr;
-        errno = 0;
-        const double v = text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ? 0.0 : std::strtod(begin, &end);
-        if (end == nullptr || end == begin || end != begin + text.size()) return quote(text) + " is not a number";
-        if (!std::isfinite(v))
-          return quote(text) + " is not a finite number" + (r.describe().empty() ? "" : ": must be " + r.describe());
+        const double v = std::strtod(text.c_str(), &end);
+        if (end != text.c_str() + text.size()) return quote(text) + " is not a number";
+        if (!std::isfinite(v)) return detail::not_finite(quote(text), r);
         if (!r.contains(v)) return text + " is out of range: must be " + r.describe();
         return "";
       },

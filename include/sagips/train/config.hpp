@@ -163,8 +163,10 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
   app.add_option("--lr-final", c.lr_final,
                  "both learning rates decay linearly to this fraction at the last step (1: no decay)")
       ->transform(cli::real(d::fraction))->capture_default_str()->group(run);
-  app.add_option("--beta1", c.beta1, "Adam beta1")->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
-  app.add_option("--beta2", c.beta2, "Adam beta2")->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
+  app.add_option("--beta1", c.beta1, "Adam beta1")
+      ->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
+  app.add_option("--beta2", c.beta2, "Adam beta2")
+      ->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
                "also average the discriminator's gradients over all ranks (default: each rank keeps its own)")
       ->group(run);
