@@ -52,10 +52,10 @@ namespace detail {
 inline const cli::IntRange<int> at_least_zero = cli::at_least(0);
 inline const cli::IntRange<int> at_least_one = cli::at_least(1);
 inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
-inline const cli::RealRange timeout = cli::positive();
-inline const cli::RealRange alpha = cli::closed(0.0, 1.0);
+inline const cli::RealRange timeout_range = cli::positive();
+inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
 
-inline std::string field(const char* name, const std::string& problem) {
+inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
 }
 }  // namespace detail
@@ -65,13 +65,13 @@ inline std::string validate(const Config& c) {
   using cli::check_integer;
   namespace d = detail;
   for (const std::string& problem :
-       {d::field("group_size", check_integer(c.group_size, d::at_least_zero)),
-        d::field("outer_period", check_integer(c.outer_period, d::at_least_one)),
-        d::field("chunk_threshold", check_integer(c.chunk_threshold, d::at_least_one_element)),
-        d::field("timeout_seconds", cli::check_real(c.timeout_seconds, d::timeout)),
-        d::field("masters", check_integer(c.masters, d::at_least_one)),
-        d::field("sync_every", check_integer(c.sync_every, d::at_least_one)),
-        d::field("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha))})
+       {d::named_problem("group_size", check_integer(c.group_size, d::at_least_zero)),
+        d::named_problem("outer_period", check_integer(c.outer_period, d::at_least_one)),
+        d::named_problem("chunk_threshold", check_integer(c.chunk_threshold, d::at_least_one_element)),
+        d::named_problem("timeout_seconds", cli::check_real(c.timeout_seconds, d::timeout_range)),
+        d::named_problem("masters", check_integer(c.masters, d::at_least_one)),
+        d::named_problem("sync_every", check_integer(c.sync_every, d::at_least_one)),
+        d::named_problem("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha_range))})
     if (!problem.empty()) return problem;
   if (c.mode != Mode::weak && c.mode != Mode::strong && c.mode != Mode::leader_broadcast)
     return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
@@ -107,7 +107,7 @@ inline void add_options(CLI::App& app, Config& c) {
                  "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring")
       ->transform(cli::integer(d::at_least_one_element))->capture_default_str()->group(g);
   app.add_option("--exchange-timeout", c.timeout_seconds, "seconds an exchange may stall before the job is aborted")
-      ->transform(cli::real(d::timeout))->capture_default_str()->group(g);
+      ->transform(cli::real(d::timeout_range))->capture_default_str()->group(g);
   app.add_option("--masters", c.masters, "parameter-server masters (ranks 0..M-1)")
       ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
   app.add_option("--sync-every", c.sync_every, "parameter server: steps between weight pulls / elastic steps")
@@ -118,7 +118,7 @@ inline void add_options(CLI::App& app, Config& c) {
           CLI::ignore_case))
       ->default_str("downpour")->group(g);
   app.add_option("--easgd-alpha", c.easgd_alpha, "EASGD's elastic coefficient")
-      ->transform(cli::real(d::alpha))->capture_default_str()->group(g);
+      ->transform(cli::real(d::alpha_range))->capture_default_str()->group(g);
   cli::check_after_parse(app, "sagips-check-exchange-options", [&c] { return validate(c); });
 }
 

@@ -95,11 +95,11 @@ inline const cli::IntRange<long> at_least_one_long = cli::at_least(1L);
 inline const cli::IntRange<long> at_least_zero_long = cli::at_least(0L);
 inline const cli::IntRange<int> at_least_one_int = cli::at_least(1);
 inline const cli::IntRange<std::uint64_t> any_seed{};
-inline const cli::RealRange learning_rate = cli::positive();
-inline const cli::RealRange fraction = cli::closed(0.0, 1.0);
-inline const cli::RealRange adam_beta = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
+inline const cli::RealRange learning_rate_range = cli::positive();
+inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
+inline const cli::RealRange adam_beta_range = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
 
-inline std::string field(const char* name, const std::string& problem) {
+inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string(name) + ": " + problem;
 }
 }  // namespace detail
@@ -110,22 +110,22 @@ inline std::string validate(const TrainerConfig& c) {
   using cli::check_real;
   namespace d = detail;
   for (const std::string& problem :
-       {d::field("steps", check_integer(c.steps, d::at_least_one_long)),
-        d::field("param_samples", check_integer(c.param_samples, d::at_least_one_int)),
-        d::field("events_per_sample", check_integer(c.events_per_sample, d::at_least_one_int)),
-        d::field("lr_generator", check_real(c.lr_generator, d::learning_rate)),
-        d::field("lr_discriminator", check_real(c.lr_discriminator, d::learning_rate)),
-        d::field("lr_final", check_real(c.lr_final, d::fraction)),
-        d::field("beta1", check_real(c.beta1, d::adam_beta)),
-        d::field("beta2", check_real(c.beta2, d::adam_beta)),
-        d::field("real_events", check_integer(c.real_events, d::at_least_one_long)),
-        d::field("shard_fraction", check_real(c.shard_fraction, d::fraction)),
-        d::field("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
-        d::field("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
-        d::field("checkpoint_every", check_integer(c.checkpoint_every, d::at_least_zero_long)),
-        d::field("keep_checkpoints", check_integer(c.keep_checkpoints, d::at_least_one_int)),
-        d::field("eval_samples", check_integer(c.eval_samples, d::at_least_one_int)),
-        d::field("stop_at", check_integer(c.stop_at, d::at_least_zero_long))})
+       {d::named_problem("steps", check_integer(c.steps, d::at_least_one_long)),
+        d::named_problem("param_samples", check_integer(c.param_samples, d::at_least_one_int)),
+        d::named_problem("events_per_sample", check_integer(c.events_per_sample, d::at_least_one_int)),
+        d::named_problem("lr_generator", check_real(c.lr_generator, d::learning_rate_range)),
+        d::named_problem("lr_discriminator", check_real(c.lr_discriminator, d::learning_rate_range)),
+        d::named_problem("lr_final", check_real(c.lr_final, d::fraction_range)),
+        d::named_problem("beta1", check_real(c.beta1, d::adam_beta_range)),
+        d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
+        d::named_problem("real_events", check_integer(c.real_events, d::at_least_one_long)),
+        d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
+        d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
+        d::named_problem("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
+        d::named_problem("checkpoint_every", check_integer(c.checkpoint_every, d::at_least_zero_long)),
+        d::named_problem("keep_checkpoints", check_integer(c.keep_checkpoints, d::at_least_one_int)),
+        d::named_problem("eval_samples", check_integer(c.eval_samples, d::at_least_one_int)),
+        d::named_problem("stop_at", check_integer(c.stop_at, d::at_least_zero_long))})
     if (!problem.empty()) return problem;
   if (c.output_dir.empty()) return "output_dir: empty (give a folder, e.g. .)";
   // A step's fake and real batches hold param_samples * events_per_sample events, indexed with int.
@@ -157,16 +157,16 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
   app.add_option("--events-per-sample", c.events_per_sample, "events simulated per parameter set")
       ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
   app.add_option("--lr-generator", c.lr_generator, "generator learning rate (Adam)")
-      ->transform(cli::real(d::learning_rate))->capture_default_str()->group(run);
+      ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
   app.add_option("--lr-discriminator", c.lr_discriminator, "discriminator learning rate (Adam)")
-      ->transform(cli::real(d::learning_rate))->capture_default_str()->group(run);
+      ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
   app.add_option("--lr-final", c.lr_final,
                  "both learning rates decay linearly to this fraction at the last step (1: no decay)")
-      ->transform(cli::real(d::fraction))->capture_default_str()->group(run);
+      ->transform(cli::real(d::fraction_range))->capture_default_str()->group(run);
   app.add_option("--beta1", c.beta1, "Adam beta1")
-      ->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
+      ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
   app.add_option("--beta2", c.beta2, "Adam beta2")
-      ->transform(cli::real(d::adam_beta))->capture_default_str()->group(run);
+      ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
                "also average the discriminator's gradients over all ranks (default: each rank keeps its own)")
       ->group(run);
@@ -182,7 +182,7 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->transform(cli::integer(d::any_seed))->capture_default_str()->group(data);
   app.add_option("--shard-fraction", c.shard_fraction,
                  "fraction of the real data each rank holds (disjoint); 0: 1/ranks")
-      ->transform(cli::real(d::fraction))->capture_default_str()->group(data);
+      ->transform(cli::real(d::fraction_range))->capture_default_str()->group(data);
   auto* out = "Output";
   app.add_option("--output", c.output_dir, "output folder (metrics.csv, summary.json, checkpoints/)")
       ->capture_default_str()->group(out);
