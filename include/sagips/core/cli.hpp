@@ -341,7 +341,7 @@ class ConfigFile : public CLI::ConfigBase {
   }
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-    std::vector<CLI::ConfigItem> items;
+    std::vector<CLI::ConfigItem> read;
     std::map<const CLI::Option*, std::size_t> first_line;
     std::string line;
     for (std::size_t number = 1; std::getline(input, line); ++number) {
@@ -374,9 +374,9 @@ class ConfigFile : public CLI::ConfigBase {
       CLI::ConfigItem item;
       item.name = matching_name(*opt, key);
       item.inputs = {std::move(value)};
-      items.push_back(std::move(item));
+      read.push_back(std::move(item));
     }
-    return items;
+    return read;
   }
 
  private:
