@@ -369,11 +369,17 @@ class ConfigFile : public CLI::ConfigBase {
                    std::to_string(seen->second) + ")");
       std::string value;
       std::string problem = detail::parse_value(text.substr(eq + 1), value);
-      if (problem.empty() && opt->get_expected_min() == 0) problem = detail::parse_bool(value);
+      const bool flag = opt->get_expected_min() == 0;
+      if (problem.empty() && flag) problem = detail::parse_bool(value);
       if (!problem.empty()) throw fail(quote(key) + ": " + problem);
       CLI::ConfigItem item;
       item.name = matching_name(*opt, key);
       item.inputs = {std::move(value)};
+      if (flag) {
+        const auto& negated = opt->get_fnames();  // no_rma = true: rma is off
+        const bool inverted = std::find(negated.begin(), negated.end(), item.name) != negated.end();
+        item = flag_item(*opt, item.name, (item.inputs.front() == "true") != inverted);
+      }
       read.push_back(std::move(item));
     }
     return read;
@@ -406,6 +412,24 @@ class ConfigFile : public CLI::ConfigBase {
     for (const auto& lname : opt.get_lnames())
       if (detail::same_key(lname, key)) return lname;
     return opt.get_lnames().front();
+  }
+
+  // The flag's option set to `on` (the key named `name`) as CLI11 reads it without a value: the
+  // option's name that means `on` by itself (--rma for true, --no-rma for false) with "{}". CLI11
+  // inverts a value given to a negated name, and refuses any value for an option with
+  // disable_flag_override; only a flag without such a name gets "true"/"false" spelled out.
+  static CLI::ConfigItem flag_item(const CLI::Option& opt, const std::string& name, bool on) {
+    CLI::ConfigItem item;
+    const auto& negated = opt.get_fnames();
+    for (const auto& lname : opt.get_lnames())
+      if ((std::find(negated.begin(), negated.end(), lname) != negated.end()) != on) {
+        item.name = lname;
+        item.inputs = {"{}"};
+        return item;
+      }
+    item.name = name;
+    item.inputs = {on ? "true" : "false"};
+    return item;
   }
 
   // " (closest: 'steps')", in the key's own spelling (underscores when it used them).

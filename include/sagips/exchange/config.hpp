@@ -99,10 +99,13 @@ inline void add_options(CLI::App& app, Config& c) {
                                                                      {"leader-broadcast", Mode::leader_broadcast}},
                                           CLI::ignore_case))
       ->default_str("weak")->group(g);
-  app.add_flag("--rma,!--no-rma", c.rma, "average inside the groups through MPI windows (one-sided)")->group(g);
+  // No values after these flags (--no-rma=...): CLI11 reads one given to a negated name with
+  // std::stoll and lets its out_of_range escape.
+  app.add_flag("--rma,!--no-rma", c.rma, "average inside the groups through MPI windows (one-sided)")
+      ->disable_flag_override()->group(g);
   app.add_flag("--rma-barrier,!--no-rma-barrier", c.rma_barrier,
                "barrier around the one-sided reads (without: possibly a neighbour's previous-step gradient)")
-      ->capture_default_str()->group(g);
+      ->disable_flag_override()->capture_default_str()->group(g);
   app.add_option("--chunk-threshold", c.chunk_threshold,
                  "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring")
       ->transform(cli::integer(d::at_least_one_element))->capture_default_str()->group(g);

@@ -285,6 +285,25 @@ TEST_CASE("train/config: summary.json's spelling of every option reads back as t
   CHECK(q.xcfg.algorithm == ex::PsAlgorithm::easgd);
 }
 
+TEST_CASE("train/config: flags in the file and on the command line") {
+  CHECK(!parse_file("no_rma = true\n").xcfg.rma);
+  CHECK(parse_file("no_rma = false\n").xcfg.rma);
+  CHECK(parse_file("rma = on\n").xcfg.rma);
+  CHECK(!parse_file("rma_barrier = false\n").xcfg.rma_barrier);
+  CHECK(parse_file("no-rma-barrier = no\n").xcfg.rma_barrier);
+  CHECK(!parse_file("no-rma-barrier = yes\n").xcfg.rma_barrier);
+  CHECK(!parse_file("profile = false\n").cfg.profile);
+  CHECK(parse_file("resume = TRUE\n").cfg.resume);
+  CHECK(parse_file("\n").error == "");
+  // A value after a negated flag reached CLI11's std::stoll, whose out_of_range escaped the parse.
+  CHECK(contains(parse({"--no-rma=99999999999999999999"}).error, "no-rma was given a disallowed flag override"));
+  CHECK(contains(parse({"--rma=5"}).error, "disallowed flag override"));
+  const Parsed p = parse({"--rma", "--no-rma-barrier"});
+  REQUIRE(p.error == "");
+  CHECK(p.xcfg.rma);
+  CHECK(!p.xcfg.rma_barrier);
+}
+
 TEST_CASE("train/config: the command line wins over the config file") {
   const Parsed p = parse_file("steps = 7\nrma = true\nlr_generator = 0.5\nexchange_timeout = 10\n",
                               {"--steps", "9", "--no-rma", "--exchange-timeout", "20"});
