@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sagips/exchange/config.hpp>
 #include <sagips/train/config.hpp>
 #include <string>
@@ -19,35 +18,48 @@
 
 namespace {
 
-// App::parse reads the config file by name, so each input goes through one scratch file per process,
-// in memory where possible (/dev/shm): rewriting a file on disk costs milliseconds (ext4 flushes a
-// truncated file on close).
-const std::string& scratch_file() {
-  static const std::string path = [] {
+// App::parse reads the config file by name. Each process keeps one scratch file, in memory where
+// possible (/dev/shm: rewriting a file on disk costs milliseconds, ext4 flushes a truncated file on
+// close), removed at once and reached through /proc/self/fd, so that no run (killed, or ended by
+// libFuzzer's _Exit) leaves it behind.
+struct Scratch {
+  int fd = -1;
+  std::string path;
+};
+
+const Scratch& scratch() {
+  static const Scratch s = [] {
     const std::string pattern =
         std::string(::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp") + "/sagips-fuzz-config-XXXXXX";
     std::vector<char> name(pattern.begin(), pattern.end());
     name.push_back('\0');
-    const int fd = ::mkstemp(name.data());
-    if (fd < 0) {
+    Scratch made;
+    made.fd = ::mkstemp(name.data());
+    if (made.fd < 0) {
       std::perror("fuzz_config: mkstemp");
       std::abort();
     }
-    ::close(fd);
-    std::atexit([] { std::remove(scratch_file().c_str()); });
-    return std::string(name.data());
+    ::unlink(name.data());
+    made.path = "/proc/self/fd/" + std::to_string(made.fd);
+    return made;
   }();
-  return path;
+  return s;
+}
+
+void write_scratch(const std::uint8_t* data, std::size_t size) {
+  const int fd = scratch().fd;
+  if (::ftruncate(fd, 0) != 0) std::abort();
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(done));
+    if (n <= 0) std::abort();
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  {
-    std::ofstream out(scratch_file(), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    if (!out) std::abort();
-  }
+  write_scratch(data, size);
   // One app for all inputs (building it costs more than parsing); App::parse starts from a clean
   // slate each time, and the structs go back to their defaults.
   static sagips::train::TrainerConfig cfg;
@@ -61,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)added;
   cfg = {};
   xcfg = {};
-  std::vector<std::string> args = {"fuzz_config", "--config", scratch_file()};
+  std::vector<std::string> args = {"fuzz_config", "--config", scratch().path};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   try {
