@@ -58,12 +58,12 @@ int main(int argc, char** argv) {
     ex::Config xcfg;
     xcfg.group_size = 2;
     Strategy strategy = Strategy::async_ring;
-    std::string strategy_name = "async-ring";
     int grid = 64;
     double resolution = 0.01;
     bool fit = true;
     sagips::train::add_options(app, cfg);
     ex::add_options(app, xcfg);
+    // One table for the names: CLI11 checks the name (any case) and stores the strategy itself.
     const std::map<std::string, Strategy> strategies = {{"local", Strategy::local},
                                                         {"allreduce", Strategy::allreduce},
                                                         {"iallreduce", Strategy::iallreduce},
@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
                                                         {"async-ring", Strategy::async_ring},
                                                         {"parameter-server", Strategy::parameter_server},
                                                         {"ensemble", Strategy::ensemble}};
-    app.add_option("--strategy", strategy_name, "gradient exchange")
-        ->check(CLI::IsMember(strategies, CLI::ignore_case))
-        ->capture_default_str();
+    app.add_option("--strategy", strategy, "gradient exchange")
+        ->transform(CLI::CheckedTransformer(strategies, CLI::ignore_case))
+        ->default_str("async-ring");
     app.add_option("--grid", grid, "sampler grid nodes per dimension")->check(CLI::IsMember({32, 64, 128}))
         ->capture_default_str();
     app.add_option("--resolution", resolution, "detector resolution (Gaussian smearing)")
@@ -88,7 +88,9 @@ int main(int argc, char** argv) {
     }
     sagips::watchdog::set_timeout(xcfg.timeout_seconds);  // from here on every collective is watched
 
-    strategy = strategies.at(strategy_name);
+    std::string strategy_name;
+    for (const auto& [name, s] : strategies)
+      if (s == strategy) strategy_name = name;
 
     // The real data: a file, or 1e6 events generated from the truth through the same pipeline.
     sagips::HostMatrix<float> data;

@@ -1,7 +1,8 @@
 #pragma once
-// sagips core: configuration, environment (MPI + Kokkos), errors, durable files, math, views, random
-// numbers.
+// sagips core: command-line checks, configuration, environment (MPI + Kokkos), errors, durable files,
+// math, views, random numbers.
 
+#include "sagips/core/cli.hpp"
 #include "sagips/core/config.hpp"
 #include "sagips/core/environment.hpp"
 #include "sagips/core/error.hpp"

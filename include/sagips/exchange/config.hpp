@@ -1,12 +1,15 @@
 #pragma once
 // Every knob of the gradient-exchange strategies, with the defaults of the seed works, and its
-// command-line flags. One struct for all strategies: each reads the fields it uses.
+// command-line flags. One struct for all strategies: each reads the fields it uses. validate() says
+// what is wrong with one; the command line and the config file refuse the same values at parse time.
 
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "sagips/core/cli.hpp"
 
 namespace sagips::exchange {
 
@@ -44,39 +47,82 @@ inline void to_json(nlohmann::json& j, const Config& c) {
                      {"easgd_alpha", c.easgd_alpha}};
 }
 
+namespace detail {
+// The allowed values, shared by the options and validate().
+inline const cli::IntRange<int> at_least_zero = cli::at_least(0);
+inline const cli::IntRange<int> at_least_one = cli::at_least(1);
+inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
+inline const cli::RealRange timeout_range = cli::positive();
+inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
+
+inline std::string named_problem(const char* name, const std::string& problem) {
+  return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
+}
+}  // namespace detail
+
+// The first problem with `c` (empty: none). Names are the fields' (as in summary.json's "exchange").
+inline std::string validate(const Config& c) {
+  using cli::check_integer;
+  namespace d = detail;
+  for (const std::string& problem :
+       {d::named_problem("group_size", check_integer(c.group_size, d::at_least_zero)),
+        d::named_problem("outer_period", check_integer(c.outer_period, d::at_least_one)),
+        d::named_problem("chunk_threshold", check_integer(c.chunk_threshold, d::at_least_one_element)),
+        d::named_problem("timeout_seconds", cli::check_real(c.timeout_seconds, d::timeout_range)),
+        d::named_problem("masters", check_integer(c.masters, d::at_least_one)),
+        d::named_problem("sync_every", check_integer(c.sync_every, d::at_least_one)),
+        d::named_problem("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha_range))})
+    if (!problem.empty()) return problem;
+  if (c.mode != Mode::weak && c.mode != Mode::strong && c.mode != Mode::leader_broadcast)
+    return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
+  if (c.algorithm != PsAlgorithm::downpour && c.algorithm != PsAlgorithm::easgd)
+    return "exchange algorithm: " + std::to_string(static_cast<int>(c.algorithm)) + " is not a PsAlgorithm";
+  return "";
+}
+
+// Adds every option to a CLI11 app, each documented in --help with its default. Every value is
+// checked at parse time (core/cli.hpp), and validate() runs once all are in.
 inline void add_options(CLI::App& app, Config& c) {
+  namespace d = detail;
+  // summary.json's names for the options whose flag says it differently.
+  cli::config_file(app).add_key("timeout_seconds", "exchange-timeout");
+  cli::config_file(app).add_key("algorithm", "ps-algorithm");
   auto* g = "Gradient exchange";
   app.add_option("--group-size", c.group_size,
                  "ranks per group of the grouped ring and of an ensemble member (0: the ranks of a node, at most 4)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(g);
+      ->transform(cli::integer(d::at_least_zero))->capture_default_str()->group(g);
   app.add_option("--outer-period", c.outer_period, "every k-th step the group leaders (or all ranks) average")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
   app.add_option("--mode", c.mode, "outer steps: weak (leaders only), strong (all ranks) or leader-broadcast")
       ->transform(CLI::CheckedTransformer(std::map<std::string, Mode>{{"weak", Mode::weak},
                                                                      {"strong", Mode::strong},
                                                                      {"leader-broadcast", Mode::leader_broadcast}},
                                           CLI::ignore_case))
       ->default_str("weak")->group(g);
-  app.add_flag("--rma,!--no-rma", c.rma, "average inside the groups through MPI windows (one-sided)")->group(g);
+  // No values after these flags (--no-rma=...): CLI11 reads one given to a negated name with
+  // std::stoll and lets its out_of_range escape.
+  app.add_flag("--rma,!--no-rma", c.rma, "average inside the groups through MPI windows (one-sided)")
+      ->disable_flag_override()->group(g);
   app.add_flag("--rma-barrier,!--no-rma-barrier", c.rma_barrier,
                "barrier around the one-sided reads (without: possibly a neighbour's previous-step gradient)")
-      ->capture_default_str()->group(g);
+      ->disable_flag_override()->capture_default_str()->group(g);
   app.add_option("--chunk-threshold", c.chunk_threshold,
                  "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+      ->transform(cli::integer(d::at_least_one_element))->capture_default_str()->group(g);
   app.add_option("--exchange-timeout", c.timeout_seconds, "seconds an exchange may stall before the job is aborted")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+      ->transform(cli::real(d::timeout_range))->capture_default_str()->group(g);
   app.add_option("--masters", c.masters, "parameter-server masters (ranks 0..M-1)")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
   app.add_option("--sync-every", c.sync_every, "parameter server: steps between weight pulls / elastic steps")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
   app.add_option("--ps-algorithm", c.algorithm, "parameter server: downpour or easgd")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, PsAlgorithm>{{"downpour", PsAlgorithm::downpour}, {"easgd", PsAlgorithm::easgd}},
           CLI::ignore_case))
       ->default_str("downpour")->group(g);
   app.add_option("--easgd-alpha", c.easgd_alpha, "EASGD's elastic coefficient")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(g);
+      ->transform(cli::real(d::alpha_range))->capture_default_str()->group(g);
+  cli::check_after_parse(app, "sagips-check-exchange-options", [&c] { return validate(c); });
 }
 
 }  // namespace sagips::exchange

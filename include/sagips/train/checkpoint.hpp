@@ -33,6 +33,7 @@
 #include "sagips/core/files.hpp"
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/watchdog.hpp"
+#include "sagips/train/config.hpp"
 
 namespace sagips::train {
 
@@ -303,8 +304,11 @@ class CheckpointStore {
     SAGIPS_REQUIRE(ranks == size_, "the checkpoint in " << folder << " was written by " << ranks
                                                         << " ranks; this run has " << size_);
     SAGIPS_REQUIRE(rank == rank_, file << " belongs to rank " << rank);
-    SAGIPS_REQUIRE(saved == fingerprint, "the checkpoint in " << folder << " was written by a different configuration ("
-                                                              << detail::describe_differences(saved, fingerprint)
+    // The saved record passes through today's fingerprint rules (an option that became operational
+    // since it was written does not block the resume).
+    const nlohmann::json saved_fp = resume_fingerprint(saved);
+    SAGIPS_REQUIRE(saved_fp == fingerprint, "the checkpoint in " << folder << " was written by a different configuration ("
+                                                              << detail::describe_differences(saved_fp, fingerprint)
                                                               << ")");
     long step = -1;
     r.value("step", step);

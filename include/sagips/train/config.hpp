@@ -4,12 +4,20 @@
 //
 // Two kinds of options: those that define the run (learning rates, batch shape, seeds, exchange
 // schedule, ...) must be the same when a run resumes from a checkpoint; the others (how many steps in
-// total, where and how often to write) may change. resume_fingerprint() holds the former.
+// total, where and how often to write, how long an exchange may stall) may change.
+// resume_fingerprint() holds the former.
+//
+// validate() says what is wrong with a configuration; the command line and the config file refuse
+// the same values at parse time (core/cli.hpp), naming the option and the allowed range.
 
 #include <CLI/CLI.hpp>
+#include <climits>
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "sagips/core/cli.hpp"
 
 namespace sagips::train {
 
@@ -70,71 +78,139 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"skip_nonfinite", c.skip_nonfinite}};
 }
 
-// The options a resumed run must share with the run that wrote the checkpoint.
+// The options a resumed run must share with the run that wrote the checkpoint. `config` is the
+// trainer's configuration record: these fields, "strategy", and the exchange settings under
+// "exchange" (of which only the stall timeout may change: it decides when a hung job is aborted,
+// not what the run computes).
 inline nlohmann::json resume_fingerprint(const nlohmann::json& config) {
+  if (!config.is_object()) return config;  // not a trainer's record (a test's, a foreign program's): as is
   nlohmann::json f = config;
   for (const char* free : {"steps", "output_dir", "metrics_every", "progress_every", "checkpoint_every",
                            "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile",
                            "skip_nonfinite"})
     f.erase(free);
+  if (f.contains("exchange") && f["exchange"].is_object()) f["exchange"].erase("timeout_seconds");
   return f;
 }
 
-// Adds every option to a CLI11 app, each documented in --help with its default.
+namespace detail {
+// The allowed values, shared by the options and validate().
+inline const cli::IntRange<long> at_least_one_long = cli::at_least(1L);
+inline const cli::IntRange<long> at_least_zero_long = cli::at_least(0L);
+inline const cli::IntRange<int> at_least_one_int = cli::at_least(1);
+inline const cli::IntRange<std::uint64_t> any_seed{};
+inline const cli::RealRange learning_rate_range = cli::positive();
+inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
+inline const cli::RealRange adam_beta_range = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
+
+inline std::string named_problem(const char* name, const std::string& problem) {
+  return problem.empty() ? "" : std::string(name) + ": " + problem;
+}
+}  // namespace detail
+
+// The first problem with `c` (empty: none). Names are the fields' (as in summary.json).
+inline std::string validate(const TrainerConfig& c) {
+  using cli::check_integer;
+  using cli::check_real;
+  namespace d = detail;
+  for (const std::string& problem :
+       {d::named_problem("steps", check_integer(c.steps, d::at_least_one_long)),
+        d::named_problem("param_samples", check_integer(c.param_samples, d::at_least_one_int)),
+        d::named_problem("events_per_sample", check_integer(c.events_per_sample, d::at_least_one_int)),
+        d::named_problem("lr_generator", check_real(c.lr_generator, d::learning_rate_range)),
+        d::named_problem("lr_discriminator", check_real(c.lr_discriminator, d::learning_rate_range)),
+        d::named_problem("lr_final", check_real(c.lr_final, d::fraction_range)),
+        d::named_problem("beta1", check_real(c.beta1, d::adam_beta_range)),
+        d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
+        d::named_problem("real_events", check_integer(c.real_events, d::at_least_one_long)),
+        d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
+        d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
+        d::named_problem("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
+        d::named_problem("checkpoint_every", check_integer(c.checkpoint_every, d::at_least_zero_long)),
+        d::named_problem("keep_checkpoints", check_integer(c.keep_checkpoints, d::at_least_one_int)),
+        d::named_problem("eval_samples", check_integer(c.eval_samples, d::at_least_one_int)),
+        d::named_problem("stop_at", check_integer(c.stop_at, d::at_least_zero_long))})
+    if (!problem.empty()) return problem;
+  if (c.output_dir.empty()) return "output_dir: empty (give a folder, e.g. .)";
+  // A step's fake and real batches hold param_samples * events_per_sample events, indexed with int.
+  const long long batch = static_cast<long long>(c.param_samples) * c.events_per_sample;
+  if (batch > INT_MAX)
+    return "param_samples * events_per_sample = " + std::to_string(c.param_samples) + " * " +
+           std::to_string(c.events_per_sample) + " = " + std::to_string(batch) +
+           " events per step and rank: at most " + std::to_string(INT_MAX) + " (the kernels index events with int)";
+  // Generated real data come from one sampler call (sim::generate_events), which counts in int.
+  if (c.data_file.empty() && c.real_events > INT_MAX)
+    return "real_events: " + std::to_string(c.real_events) + " events to generate: at most " + std::to_string(INT_MAX) +
+           " (read more from a file with --data)";
+  return "";
+}
+
+// Adds every option to a CLI11 app, each documented in --help with its default, and --config FILE.
+// Every value is checked at parse time (core/cli.hpp), and validate() runs once all are in.
 inline void add_options(CLI::App& app, TrainerConfig& c) {
-  app.set_config("--config", "", "read options from a TOML or INI file (command-line flags win)");
+  namespace d = detail;
+  cli::add_config_option(app, "--config", "read options from a TOML or INI file (command-line flags win)");
+  // summary.json's names for the options whose flag says it differently.
+  cli::config_file(app).add_key("data_file", "data");
+  cli::config_file(app).add_key("output_dir", "output");
   auto* run = "Training run";
-  app.add_option("--steps", c.steps, "training steps")->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+  app.add_option("--steps", c.steps, "training steps")
+      ->transform(cli::integer(d::at_least_one_long))->capture_default_str()->group(run);
   app.add_option("--param-samples", c.param_samples, "parameter sets drawn from the generator per step and rank")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+      ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
   app.add_option("--events-per-sample", c.events_per_sample, "events simulated per parameter set")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+      ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
   app.add_option("--lr-generator", c.lr_generator, "generator learning rate (Adam)")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+      ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
   app.add_option("--lr-discriminator", c.lr_discriminator, "discriminator learning rate (Adam)")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(run);
+      ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
   app.add_option("--lr-final", c.lr_final,
                  "both learning rates decay linearly to this fraction at the last step (1: no decay)")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
-  app.add_option("--beta1", c.beta1, "Adam beta1")->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
-  app.add_option("--beta2", c.beta2, "Adam beta2")->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(run);
+      ->transform(cli::real(d::fraction_range))->capture_default_str()->group(run);
+  app.add_option("--beta1", c.beta1, "Adam beta1")
+      ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
+  app.add_option("--beta2", c.beta2, "Adam beta2")
+      ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
                "also average the discriminator's gradients over all ranks (default: each rank keeps its own)")
       ->group(run);
   app.add_option("--seed", c.seed, "seed of the networks' initialisation and of all training randomness")
-      ->capture_default_str()->group(run);
+      ->transform(cli::integer(d::any_seed))->capture_default_str()->group(run);
   auto* data = "Data";
   app.add_option("--data", c.data_file, "real events as a .npy file (float32/float64, [N, dim]); "
                                         "default: generate them from the theory's truth")
       ->group(data);
   app.add_option("--real-events", c.real_events, "real events to generate when --data is not given")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(data);
-  app.add_option("--data-seed", c.data_seed, "seed of the generated real data")->capture_default_str()->group(data);
+      ->transform(cli::integer(d::at_least_one_long))->capture_default_str()->group(data);
+  app.add_option("--data-seed", c.data_seed, "seed of the generated real data")
+      ->transform(cli::integer(d::any_seed))->capture_default_str()->group(data);
   app.add_option("--shard-fraction", c.shard_fraction,
                  "fraction of the real data each rank holds (disjoint); 0: 1/ranks")
-      ->check(CLI::Range(0.0, 1.0))->capture_default_str()->group(data);
+      ->transform(cli::real(d::fraction_range))->capture_default_str()->group(data);
   auto* out = "Output";
   app.add_option("--output", c.output_dir, "output folder (metrics.csv, summary.json, checkpoints/)")
       ->capture_default_str()->group(out);
   app.add_option("--metrics-every", c.metrics_every, "write a metrics.csv row every N steps")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_one_long))->capture_default_str()->group(out);
   app.add_option("--progress-every", c.progress_every, "print a progress line every N steps (when not a terminal)")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_one_long))->capture_default_str()->group(out);
   app.add_option("--checkpoint-every", c.checkpoint_every, "write a checkpoint every N steps (0: never)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_zero_long))->capture_default_str()->group(out);
   app.add_option("--keep-checkpoints", c.keep_checkpoints, "checkpoints kept on disk")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(out);
   app.add_option("--eval-samples", c.eval_samples, "generator samples behind each parameter mean and spread")
-      ->check(CLI::PositiveNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(out);
   app.add_flag("--resume", c.resume, "continue from the last checkpoint in the output folder")->group(out);
   app.add_option("--stop-at", c.stop_at,
                  "stop after this step, as if interrupted (with checkpoints: continue later with --resume)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str()->group(out);
+      ->transform(cli::integer(d::at_least_zero_long))->capture_default_str()->group(out);
   app.add_flag("--profile", c.profile, "time each phase of a step (adds fences)")->group(out);
   app.add_flag("--skip-nonfinite", c.skip_nonfinite,
                "when a rank's generator gradient is not finite, skip that step on every rank (default: stop the "
                "run, the last checkpoint intact)")
       ->group(out);
+  // What no single option can see (the batch size, ...), once every option holds its value.
+  cli::check_after_parse(app, "sagips-check-training-options", [&c] { return validate(c); });
 }
 
 }  // namespace sagips::train
