@@ -1,159 +1,198 @@
-// bench_exchange: the time of one gradient exchange per strategy and buffer size (median over
-// repeats of the slowest rank), its ratio to MPI_Allreduce measured in the same run, and the overlap
-// efficiency of the non-blocking strategies: exchange + a fixed compute kernel (calling test()
-// between chunks, as the trainer does) against the two run one after the other.
+// bench_exchange: one gradient exchange per strategy and buffer size, against a plain MPI_Allreduce
+// of the same buffer measured in the same run, and how much of each exchange the discriminator step
+// hides, driven at the trainer's own cadence.
 //
-//   mpirun -np N bench_exchange [--sizes-kib 1,4,...,65536] [--repeats 20] [--json out.json] [--quick]
+// Rows: every built-in strategy (the list exchange::Builtin), the user strategy of examples/06_torus,
+// and MPI_Allreduce itself. For each buffer size:
+//   exchange   start() .. finish() with nothing in between (median over repeats of the slowest rank;
+//              the parameter server: a worker's push and pull, rank 0 serving);
+//   overlapped start(), the discriminator's real half (the paper's 2 -> 4x128 -> 1 network, forward and
+//              backward on --batch events, calling test() between row blocks as the trainer does),
+//              finish(); against the discriminator alone. hidden = (exchange + D - overlapped) / exchange.
+//
+//   mpirun -np N bench_exchange [--sizes-kib 1,16,...] [--repeats 20] [--batch 4096] [--json out.json] [--quick]
 #include <CLI/CLI.hpp>
-#include <cmath>
+#include <algorithm>
 #include <sagips/sagips.hpp>
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "../../examples/06_torus/torus.hpp"
 #include "bench.hpp"
 
 namespace ex = sagips::exchange;
 using sagips::bench::now_seconds;
+using Disc = sagips::nn::Mlp<2, 1, sagips::nn::Hidden<128, 128, 128, 128>, sagips::nn::LeakyRelu>;
+using Rows = std::tuple<ex::Local, ex::Allreduce, ex::Iallreduce, ex::SyncRing, ex::AsyncRing, ex::ParameterServer,
+                        ex::Ensemble, examples::Torus2D>;
 
 namespace {
 
-// A fixed amount of arithmetic, in chunks; between chunks `between()` is called.
-template <class F>
-double compute(std::vector<float>& work, int chunks, F&& between) {
-  double acc = 0;
-  for (int c = 0; c < chunks; ++c) {
-    for (auto& v : work) v = v * 0.999f + 0.001f;
-    acc += work[static_cast<std::size_t>(c) % work.size()];
-    between();
-  }
-  return acc;
-}
-
-double max_over_ranks(double t) {
-  MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+double max_over_ranks(double t, MPI_Comm comm = MPI_COMM_WORLD) {
+  MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, comm);
   return t;
 }
 
-template <class Tag>
-sagips::bench::Stats time_exchange(const ex::Config& c, std::size_t n, int repeats, std::int64_t step) {
-  ex::Exchanger<Tag, float> e(MPI_COMM_WORLD, c, n);
+// The discriminator's real half of a training step, polling `poll` between row blocks.
+struct DiscriminatorHalf {
+  Disc d;
+  Disc::Context ctx;
+  sagips::Matrix<float> x, dy;
+  explicit DiscriminatorHalf(int batch) : ctx(d.make_context(batch)), x("x", batch, 2), dy("dy", batch, 1) {
+    d.initialize(7);
+    Kokkos::deep_copy(x, 0.5f);
+    Kokkos::deep_copy(dy, 1e-3f);
+  }
+  void run(const std::function<void()>& poll) {
+    ctx.progress = poll;
+    d.forward(ctx, x);
+    d.backward(ctx, dy, sagips::Matrix<float>(), sagips::nn::ParamGrad::overwrite);
+    ctx.progress = nullptr;
+    Kokkos::fence();
+  }
+};
+
+struct Row {
+  std::string name;
+  sagips::bench::Stats exchange;
+  double overlapped = 0;
+};
+
+// Every rank gets the lowest training rank's row (rank 0 may be a parameter-server master).
+Row share(Row row, bool server) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int root = server ? size : rank;
+  MPI_Allreduce(MPI_IN_PLACE, &root, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  double v[5] = {row.exchange.median, row.exchange.min, row.exchange.max, double(row.exchange.repeats), row.overlapped};
+  MPI_Bcast(v, 5, MPI_DOUBLE, root, MPI_COMM_WORLD);
+  row.exchange = {v[0], v[1], v[2], static_cast<int>(v[3])};
+  row.overlapped = v[4];
+  return row;
+}
+
+// Times one strategy: alone, and overlapped with the discriminator half (median of the slowest rank).
+template <class S>
+Row time_strategy(const ex::Config& c, std::size_t n, int repeats, DiscriminatorHalf& disc) {
+  Row row{S::name, {}, 0};
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (ex::Traits<S>::has_server && size < 2) return row;  // a server needs a worker
+  ex::Exchanger<S, float> e(MPI_COMM_WORLD, c, n);
+  sagips::Vector<float> g("g", n), params("params", n);
+  const sagips::Comm workers = sagips::Comm::split(MPI_COMM_WORLD, e.is_server() ? MPI_UNDEFINED : 0, rank, "bench");
+  if (e.is_server()) {  // a parameter-server master serves both timing passes
+    for (int pass = 0; pass < 2; ++pass)
+      e.serve(params, [](sagips::Vector<float>, sagips::ConstVector<float>) {});
+    return share(row, true);
+  }
+  const bool server_strategy = ex::Traits<S>::has_server;
+  std::vector<double> alone, both;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int r = -2; r < repeats; ++r) {
+      Kokkos::deep_copy(g, 1.0f);
+      if (!server_strategy) MPI_Barrier(workers);
+      const double t0 = now_seconds();
+      e.start(g, 1);
+      if (pass == 1) disc.run([&] { e.test(); });
+      e.finish();
+      e.after_update(params);
+      const double dt = now_seconds() - t0;
+      const double slowest = max_over_ranks(dt, workers);
+      if (r >= 0) (pass == 0 ? alone : both).push_back(slowest);
+    }
+    if (server_strategy) e.worker_done();
+  }
+  row.exchange = sagips::bench::summarize(alone);
+  row.overlapped = sagips::bench::summarize(both).median;
+  return share(row, false);
+}
+
+// MPI_Allreduce itself: the baseline every ratio is taken against.
+sagips::bench::Stats time_mpi_allreduce(std::size_t n, int repeats) {
   std::vector<float> g(n, 1.0f);
   std::vector<double> t;
   for (int r = -2; r < repeats; ++r) {
-    std::fill(g.begin(), g.end(), 1.0f);
     MPI_Barrier(MPI_COMM_WORLD);
     const double t0 = now_seconds();
-    e.start(g.data(), nullptr, step);
-    e.finish();
+    MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
     const double dt = max_over_ranks(now_seconds() - t0);
     if (r >= 0) t.push_back(dt);
   }
   return sagips::bench::summarize(t);
 }
 
-// Exchange and compute, overlapped: start, compute calling test() between chunks, finish.
-template <class Tag>
-double time_overlapped(const ex::Config& c, std::size_t n, int repeats, std::int64_t step, std::vector<float>& work,
-                       int chunks) {
-  ex::Exchanger<Tag, float> e(MPI_COMM_WORLD, c, n);
-  std::vector<float> g(n, 1.0f);
-  std::vector<double> t;
-  for (int r = -2; r < repeats; ++r) {
-    MPI_Barrier(MPI_COMM_WORLD);
-    const double t0 = now_seconds();
-    e.start(g.data(), nullptr, step);
-    compute(work, chunks, [&] { e.test(); });
-    e.finish();
-    const double dt = max_over_ranks(now_seconds() - t0);
-    if (r >= 0) t.push_back(dt);
-  }
-  return sagips::bench::summarize(t).median;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   return sagips::run_main(argc, argv, [&](sagips::Environment& env) {
-    CLI::App app{"bench_exchange: gradient exchange strategies against MPI_Allreduce"};
-    std::vector<long> sizes_kib = {1, 4, 16, 64, 256, 1024, 4096, 16384, 65536};
-    int repeats = 20;
-    app.add_option("--sizes-kib", sizes_kib, "buffer sizes in KiB (float)")->delimiter(',')->capture_default_str();
+    CLI::App app{"bench_exchange: gradient exchange strategies against MPI_Allreduce, alone and overlapped"};
+    std::vector<long> sizes_kib = {1, 16, 206, 1024, 4096, 16384};
+    int repeats = 20, batch = 4096;
+    app.add_option("--sizes-kib", sizes_kib, "buffer sizes in KiB (float; 206 KiB: the paper's generator)")
+        ->delimiter(',')->capture_default_str();
     app.add_option("--repeats", repeats, "timed repeats")->capture_default_str();
+    app.add_option("--batch", batch, "events of the discriminator's real half overlapped with the exchange")
+        ->capture_default_str();
     sagips::bench::CommonOptions common;
     if (auto stop = sagips::bench::parse(app, common, argc, argv, env.is_root())) return *stop;
-    const std::string& json_path = common.json_path;
-    const bool quick = common.quick;
-    if (quick) {
+    if (common.quick) {
       sizes_kib = {1, 64};
       repeats = 3;
+      batch = 1024;
     }
     const int ranks = env.size();
     ex::Config c;
     c.group_size = ranks % 2 == 0 ? 2 : 1;  // two-rank groups when the rank count allows
+    DiscriminatorHalf disc(batch);
+    // The discriminator alone, for the hidden fraction.
+    std::vector<double> td;
+    for (int r = -2; r < repeats; ++r) {
+      MPI_Barrier(MPI_COMM_WORLD);
+      const double t0 = now_seconds();
+      disc.run(nullptr);
+      const double dt = max_over_ranks(now_seconds() - t0);
+      if (r >= 0) td.push_back(dt);
+    }
+    const double t_disc = sagips::bench::summarize(td).median;
+
     nlohmann::json out = {{"name", "bench_exchange"}, {"machine", sagips::bench::machine_info()},
-                          {"ranks", ranks}, {"group_size", c.group_size},
+                          {"ranks", ranks}, {"group_size", c.group_size}, {"batch", batch},
+                          {"discriminator_s", t_disc},
                           {"oversubscribed", ranks > static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))}};
-    sagips::bench::Table table({"KiB", "allreduce ms", "iallreduce", "sync-ring", "async inner", "async outer",
-                                "ensemble", "ring/allreduce", "overlap t/(ex+comp)"});
     for (long kib : sizes_kib) {
       const std::size_t n = static_cast<std::size_t>(kib) * 1024 / sizeof(float);
-      const auto ar = time_exchange<ex::Allreduce>(c, n, repeats, 1);
-      const auto iar = time_exchange<ex::Iallreduce>(c, n, repeats, 1);
-      const auto ring = time_exchange<ex::SyncRing>(c, n, repeats, 1);
-      const auto inner = time_exchange<ex::AsyncRing>(c, n, repeats, 1);
-      const auto outer = time_exchange<ex::AsyncRing>(c, n, repeats, 2);
-      const auto ens = time_exchange<ex::Ensemble>(c, n, repeats, 1);
-      // Overlap: a compute kernel about as long as the async inner exchange.
-      std::vector<float> work(16384, 1.0f);
-      const double t_chunk = [&] {
-        const double t0 = now_seconds();
-        compute(work, 20, [] {});
-        return (now_seconds() - t0) / 20;
-      }();
-      const int chunks = std::max(1, static_cast<int>(inner.median / std::max(t_chunk, 1e-7)));
-      double t_comp = 0;
-      {
-        std::vector<double> t;
-        for (int r = 0; r < repeats; ++r) {
-          const double t0 = now_seconds();
-          compute(work, chunks, [] {});
-          t.push_back(max_over_ranks(now_seconds() - t0));
-        }
-        t_comp = sagips::bench::summarize(t).median;
+      const auto base = time_mpi_allreduce(n, repeats);
+      std::vector<Row> rows;
+      std::apply([&](auto... s) { (rows.push_back(time_strategy<decltype(s)>(c, n, repeats, disc)), ...); }, Rows{});
+      sagips::bench::Table table({"strategy", "exchange ms", "/ MPI_Allreduce", "with D ms", "hidden"});
+      table.add({"MPI_Allreduce", sagips::bench::fmt("%.3f", base.median * 1e3), "1.00", "-", "-"});
+      nlohmann::json size = {{"kib", kib}, {"elements", n}, {"mpi_allreduce", sagips::bench::to_json(base)}};
+      for (const Row& r : rows) {
+        if (r.exchange.repeats == 0) continue;  // not run (a parameter server on one rank)
+        const double hidden = r.exchange.median > 0
+                                  ? std::max(0.0, (r.exchange.median + t_disc - r.overlapped) / r.exchange.median)
+                                  : 0.0;
+        table.add({r.name, sagips::bench::fmt("%.3f", r.exchange.median * 1e3),
+                   sagips::bench::fmt("%.2f", r.exchange.median / base.median),
+                   sagips::bench::fmt("%.3f", r.overlapped * 1e3), sagips::bench::fmt("%.0f%%", 100 * std::min(1.0, hidden))});
+        size["strategies"][r.name] = {{"exchange", sagips::bench::to_json(r.exchange)},
+                                      {"ratio_to_mpi_allreduce", r.exchange.median / base.median},
+                                      {"overlapped_s", r.overlapped},
+                                      {"hidden_fraction", std::min(1.0, hidden)}};
       }
-      const double t_both = time_overlapped<ex::AsyncRing>(c, n, repeats, 1, work, chunks);
-      const double overlap = t_both / (inner.median + t_comp);
-      table.add({std::to_string(kib), sagips::bench::fmt("%.3f", ar.median * 1e3), sagips::bench::fmt("%.3f", iar.median * 1e3),
-                 sagips::bench::fmt("%.3f", ring.median * 1e3), sagips::bench::fmt("%.3f", inner.median * 1e3),
-                 sagips::bench::fmt("%.3f", outer.median * 1e3), sagips::bench::fmt("%.3f", ens.median * 1e3),
-                 sagips::bench::fmt("%.2f", ring.median / ar.median), sagips::bench::fmt("%.2f", overlap)});
-      out["results"].push_back({{"kib", kib},
-                                {"elements", n},
-                                {"allreduce", sagips::bench::to_json(ar)},
-                                {"iallreduce", sagips::bench::to_json(iar)},
-                                {"sync_ring", sagips::bench::to_json(ring)},
-                                {"async_ring_inner", sagips::bench::to_json(inner)},
-                                {"async_ring_outer", sagips::bench::to_json(outer)},
-                                {"ensemble", sagips::bench::to_json(ens)},
-                                {"ratio_to_allreduce",
-                                 {{"iallreduce", iar.median / ar.median},
-                                  {"sync_ring", ring.median / ar.median},
-                                  {"async_ring_inner", inner.median / ar.median},
-                                  {"async_ring_outer", outer.median / ar.median},
-                                  {"ensemble", ens.median / ar.median}}},
-                                {"overlap",
-                                 {{"exchange_s", inner.median},
-                                  {"compute_s", t_comp},
-                                  {"together_s", t_both},
-                                  {"together_over_sum", overlap},
-                                  {"hidden_fraction", std::max(0.0, (inner.median + t_comp - t_both) / inner.median)}}}});
+      out["results"].push_back(size);
+      if (env.is_root()) {
+        std::printf("\n%ld KiB (%zu floats), %d rank(s)%s, groups of %d, D half %.3f ms (median of %d, slowest rank)\n",
+                    kib, n, ranks, out["oversubscribed"].get<bool>() ? " (oversubscribed)" : "", c.group_size,
+                    t_disc * 1e3, repeats);
+        table.print();
+      }
     }
-    if (env.is_root()) {
-      std::printf("bench_exchange: %d rank(s)%s, float buffers, groups of %d (median of %d, slowest rank)\n", ranks,
-                  out["oversubscribed"].get<bool>() ? " (more ranks than cores: oversubscribed)" : "", c.group_size,
-                  repeats);
-      table.print();
-      sagips::bench::write_json(json_path, out);
-    }
+    if (env.is_root()) sagips::bench::write_json(common.json_path, out);
     return 0;
   });
 }

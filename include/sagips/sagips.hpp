@@ -1,6 +1,6 @@
 #pragma once
 // The whole of sagips in one include. Each concern also has its own umbrella (sagips/core.hpp,
-// sagips/autodiff.hpp, ...) and each header compiles on its own.
+// sagips/autodiff.hpp, ...) and each header compiles on its own. sagips/app.hpp is the one-call program.
 
 #include "sagips/autodiff.hpp"
 #include "sagips/fit.hpp"
@@ -12,3 +12,4 @@
 #include "sagips/train.hpp"
 #include "sagips/core.hpp"
 #include "sagips/exchange.hpp"
+#include "sagips/app.hpp"

@@ -21,7 +21,7 @@ import sys
 # Metrics rows on the checkpoint steps (3 and 6): a row's losses are means since the previous row, which
 # a resumed run can only reproduce when that row was at its checkpoint.
 JOB = ["--steps", "6", "--param-samples", "4", "--events-per-sample", "32", "--eval-samples", "50",
-       "--metrics-every", "3", "--checkpoint-every", "3", "--real-events", "4000", "--grid", "32", "--no-fit"]
+       "--metrics-every", "3", "--checkpoint-every", "3", "--real-events", "4000", "--no-fit"]
 TIMING_COLUMNS = 2  # steps_per_s and events_per_s: the only columns that differ between runs
 
 

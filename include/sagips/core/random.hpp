@@ -36,6 +36,7 @@ enum class Purpose : std::uint64_t {
   real_data = 6,
   background = 7,
   evaluation = 8,
+  bootstrap = 9,
   user = 1000,
 };
 

@@ -17,6 +17,8 @@ enum class Mode { weak, strong, leader_broadcast };
 enum class PsAlgorithm { downpour, easgd };
 
 struct Config {
+  // Which strategy, when the trainer's exchange is a run-time choice (exchange::Builtin, --strategy).
+  std::string strategy = "async-ring";
   // Grouped rings (AsyncRing) and Ensemble groups.
   int group_size = 0;       // 0: the ranks sharing a node, at most 4 (the GPUs of a Polaris node); all ranks when fewer
   int outer_period = 2;     // k: every k-th step is an outer step
@@ -24,8 +26,8 @@ struct Config {
   bool rma = false;         // inner averaging through one MPI window per group
   bool rma_barrier = true;  // without it a rank may read a neighbour's previous-step gradient
   std::size_t chunk_threshold = 65536;  // elements: pass-along ring below, chunked ring at or above
-  // Every strategy.
-  double timeout_seconds = 300;  // stall watchdog: abort naming the missing ranks after this long
+  // Every collective of a run.
+  double timeout_seconds = 300;  // stall watchdog: abort naming the missing ranks after this long (0: off)
   // Parameter server.
   int masters = 1;          // rank 0, or ranks 0..M-1 with sub-masters over round-robin worker groups
   int sync_every = 1;       // workers pull the master's weights (Downpour) / do the elastic step (EASGD)
@@ -39,7 +41,7 @@ inline const char* to_string(Mode m) {
 inline const char* to_string(PsAlgorithm a) { return a == PsAlgorithm::downpour ? "downpour" : "easgd"; }
 
 inline void to_json(nlohmann::json& j, const Config& c) {
-  j = nlohmann::json{{"group_size", c.group_size},   {"outer_period", c.outer_period},
+  j = nlohmann::json{{"strategy", c.strategy},       {"group_size", c.group_size},   {"outer_period", c.outer_period},
                      {"mode", to_string(c.mode)},     {"rma", c.rma},
                      {"rma_barrier", c.rma_barrier},  {"chunk_threshold", c.chunk_threshold},
                      {"timeout_seconds", c.timeout_seconds}, {"masters", c.masters},
@@ -52,7 +54,7 @@ namespace detail {
 inline const cli::IntRange<int> at_least_zero = cli::at_least(0);
 inline const cli::IntRange<int> at_least_one = cli::at_least(1);
 inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
-inline const cli::RealRange timeout_range = cli::positive();
+inline const cli::RealRange timeout_range = cli::non_negative();  // 0: the watchdog off, waits block
 inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
 
 inline std::string named_problem(const char* name, const std::string& problem) {
@@ -73,6 +75,7 @@ inline std::string validate(const Config& c) {
         d::named_problem("sync_every", check_integer(c.sync_every, d::at_least_one)),
         d::named_problem("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha_range))})
     if (!problem.empty()) return problem;
+  if (c.strategy.empty()) return "exchange strategy: empty";
   if (c.mode != Mode::weak && c.mode != Mode::strong && c.mode != Mode::leader_broadcast)
     return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
   if (c.algorithm != PsAlgorithm::downpour && c.algorithm != PsAlgorithm::easgd)
@@ -88,6 +91,8 @@ inline void add_options(CLI::App& app, Config& c) {
   cli::config_file(app).add_key("timeout_seconds", "exchange-timeout");
   cli::config_file(app).add_key("algorithm", "ps-algorithm");
   auto* g = "Gradient exchange";
+  app.add_option("--strategy", c.strategy, "gradient exchange strategy (when the program chooses it at run time)")
+      ->capture_default_str()->group(g);
   app.add_option("--group-size", c.group_size,
                  "ranks per group of the grouped ring and of an ensemble member (0: the ranks of a node, at most 4)")
       ->transform(cli::integer(d::at_least_zero))->capture_default_str()->group(g);
@@ -109,7 +114,9 @@ inline void add_options(CLI::App& app, Config& c) {
   app.add_option("--chunk-threshold", c.chunk_threshold,
                  "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring")
       ->transform(cli::integer(d::at_least_one_element))->capture_default_str()->group(g);
-  app.add_option("--exchange-timeout", c.timeout_seconds, "seconds an exchange may stall before the job is aborted")
+  app.add_option("--stall-timeout,--exchange-timeout", c.timeout_seconds,
+                 "seconds any collective of the run (an exchange, a reduction, a checkpoint) may stall before the "
+                 "job is aborted, naming the missing ranks (0: no watchdog, waits block)")
       ->transform(cli::real(d::timeout_range))->capture_default_str()->group(g);
   app.add_option("--masters", c.masters, "parameter-server masters (ranks 0..M-1)")
       ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);

@@ -1,30 +1,279 @@
 #pragma once
-// Exchanger<Tag, T>: one gradient-exchange strategy on a flat host buffer of n values of T.
+// Exchanger<Strategy, T>: a gradient-exchange strategy at work on a buffer of the default memory
+// space (the network's flat gradient buffer), and what the trainer talks to:
 //
-//   Exchanger<AsyncRing, float> ex(comm, config, n);   // collective; impossible setups fail on every rank
-//   ex.start(grads, params, step);    // after the generator's backward; non-blocking where the strategy is
-//   ex.test();                        // drives the traffic (call it while computing something else)
-//   ex.finish();                      // grads now hold what this rank applies
+//   sagips::exchange::Exchanger<AsyncRing, float> ex(comm, config, n);   // collective
+//   const bool finite = ex.start(grads, step);   // after the generator's backward
+//   ex.test();                                   // while the discriminator step runs (never blocks)
+//   ex.finish();                                 // grads now hold what this rank applies
 //   ... this rank's optimizer step ...
-//   ex.after_update(params);          // the parameter server may overwrite the weights here
+//   ex.after_update(params);                     // a parameter server may replace the weights here
 //
-// sync_comm(): the ranks that start from rank 0's weights; is_server()/serve(): parameter-server
-// masters, which do not train; worker_done(): a worker's last word to its master; stats().
-// The implementations live in detail/, one header per strategy.
+// Strategy is one strategy (AsyncRing, ...: fixed at compile time) or a Choice of several (Builtin:
+// every built-in strategy), of which Config::strategy names the one to use at run time.
+//
+// Where the traffic starts from: a strategy that takes device memory (Traits::device_buffers) gets
+// the buffer itself when MPI can read device memory (configured with a CUDA-aware MPI, and
+// MPIX_Query_cuda_support() says so at run time; SAGIPS_MPI_DEVICE_AWARE=0 in the environment forces
+// staging). Otherwise the exchanger copies the buffer into one staging buffer in host memory (pinned
+// under CUDA), allocated once, and back after finish(). On a host backend there is nothing to stage.
+//
+// A buffer that is not finite is never sent: start() zeroes it (so no peer or master is poisoned)
+// and returns false; the trainer decides with the other ranks what to do (trainer.hpp).
 
+#include <mpi.h>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "sagips/core/config.hpp"
+#include "sagips/core/error.hpp"
+#include "sagips/core/views.hpp"
+#include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/config.hpp"
-#include "sagips/exchange/strategies.hpp"
+#include "sagips/exchange/contract.hpp"
+
+#if defined(SAGIPS_MPI_DEVICE_AWARE) && defined(__has_include)
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>
+#endif
+#endif
 
 namespace sagips::exchange {
 
-template <class Tag, class T>
+// Several strategies, one chosen at run time by Config::strategy.
+template <class... Strategies>
+struct Choice {
+  static_assert(sizeof...(Strategies) > 0, "exchange::Choice needs at least one strategy");
+};
+
+// Can MPI read and write device memory here? (configure-time support and the library's answer now)
+inline bool mpi_device_aware() {
+  const char* force = std::getenv("SAGIPS_MPI_DEVICE_AWARE");
+  if (force && std::strcmp(force, "0") == 0) return false;
+#if defined(SAGIPS_MPI_DEVICE_AWARE) && defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+  return MPIX_Query_cuda_support() == 1;
+#else
+  return false;
+#endif
+}
+
+// Host memory for staging: pinned under CUDA (fast copies), plain otherwise.
+#if defined(KOKKOS_ENABLE_CUDA)
+using StagingSpace = Kokkos::CudaHostPinnedSpace;
+#else
+using StagingSpace = Kokkos::HostSpace;
+#endif
+
+// What the exchanger knows about the strategy in use (compile-time Traits, picked at run time).
+struct Description {
+  const char* name = "";
+  bool device_buffers = false, has_server = false, replaces_params = false, compressible = false;
+  const char* options = "";
+  template <class S>
+  static Description of() {
+    using Tr = Traits<S>;
+    return {Tr::name, Tr::device_buffers, Tr::has_server, Tr::replaces_params, Tr::compressible, Tr::options};
+  }
+};
+
+namespace detail {
+// A strategy's Impl behind one interface, so a Choice can hold any of them.
+template <class T, class Space>
+struct AnyImpl {
+  using View = Kokkos::View<T*, Space>;
+  virtual ~AnyImpl() = default;
+  virtual void start(View grads, std::int64_t step) = 0;
+  virtual bool test() = 0;
+  virtual void finish() = 0;
+  virtual const Stats& stats() const = 0;
+  virtual Membership membership() const = 0;
+  virtual std::vector<int> contributors(std::int64_t step) const = 0;
+  virtual bool is_server() const = 0;
+  virtual void serve(View params, const ServerApply<T, Space>& apply) = 0;
+  virtual void after_update(View params) = 0;
+  virtual void worker_done() = 0;
+};
+template <class S, class T, class Space>
+struct Model final : AnyImpl<T, Space> {
+  using View = Kokkos::View<T*, Space>;
+  typename S::template Impl<T, Space> impl;
+  Model(MPI_Comm comm, const Config& c, std::size_t n) : impl(comm, c, n) {}
+  void start(View grads, std::int64_t step) override { impl.start(grads, step); }
+  bool test() override { return impl.test(); }
+  void finish() override { impl.finish(); }
+  const Stats& stats() const override { return impl.stats(); }
+  Membership membership() const override { return impl.membership(); }
+  std::vector<int> contributors(std::int64_t step) const override { return impl.contributors(step); }
+  bool is_server() const override { return impl.is_server(); }
+  void serve(View params, const ServerApply<T, Space>& apply) override { impl.serve(params, apply); }
+  void after_update(View params) override { impl.after_update(params); }
+  void worker_done() override { impl.worker_done(); }
+};
+
+template <class S>
+struct choice_list {
+  using type = std::tuple<S>;
+};
+template <class... S>
+struct choice_list<Choice<S...>> {
+  using type = std::tuple<S...>;
+};
+
+// The names of a list's strategies, "a, b or c".
+template <class... S>
+std::string names_of(std::tuple<S...>*) {
+  const char* names[] = {S::name...};
+  std::string out;
+  for (std::size_t i = 0; i < sizeof...(S); ++i)
+    out += (i == 0 ? "" : (i + 1 == sizeof...(S) ? " or " : ", ")) + std::string(names[i]);
+  return out;
+}
+}  // namespace detail
+
+// The names of the strategies Strategy offers (one, or a Choice's), for --help and messages.
+namespace detail {
+template <class... S>
+std::vector<std::string> names_vector(std::tuple<S...>*) {
+  return {S::name...};
+}
+}  // namespace detail
+template <class Strategy>
+std::vector<std::string> strategy_names() {
+  return detail::names_vector(static_cast<typename detail::choice_list<Strategy>::type*>(nullptr));
+}
+
+// The exchange options (as flags without "--") the strategy called `name` reads; "" for none or an unknown name.
+namespace detail {
+template <class... S>
+std::string options_of_name(const std::string& name, std::tuple<S...>*) {
+  std::string out;
+  ((name == S::name ? (out = Traits<S>::options, 0) : 0), ...);
+  return out;
+}
+}  // namespace detail
+template <class Strategy>
+std::string strategy_options(const std::string& name) {
+  return detail::options_of_name(name, static_cast<typename detail::choice_list<Strategy>::type*>(nullptr));
+}
+
+template <class Strategy, class T>
 class Exchanger {
-  static_assert(sizeof(Tag) == 0, "sagips::exchange::Exchanger: no implementation for this strategy tag");
+  using List = typename detail::choice_list<Strategy>::type;
+  template <class... S>
+  static constexpr bool all_checked(std::tuple<S...>*) {
+    return (check_strategy<S, T, Kokkos::HostSpace>() && ...);
+  }
+  static_assert(all_checked(static_cast<List*>(nullptr)), "");
+
+ public:
+  using View = Vector<T>;  // the default memory space
+
+  Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : n_(n) {
+    std::string chosen = c.strategy;
+    if (std::tuple_size_v<List> == 1) chosen = std::tuple_element_t<0, List>::name;
+    const bool found = construct(comm, c, n, chosen, static_cast<List*>(nullptr));
+    check_all(comm, found ? "" : "unknown exchange strategy '" + c.strategy + "' (choose " +
+                                     detail::names_of(static_cast<List*>(nullptr)) + ")",
+              "the exchange's set-up");
+  }
+
+  // Posts the exchange of grads (n values). A buffer that is not finite is zeroed and false returned.
+  bool start(View grads, std::int64_t step) {
+    SAGIPS_REQUIRE(grads.extent(0) == n_, "exchange: a buffer of " << grads.extent(0) << " values for an exchanger of "
+                                                                    << n_);
+    grads_ = grads;
+    const bool finite = BufferOps<T, MemSpace>::all_finite(grads);
+    if (!finite) BufferOps<T, MemSpace>::zero(grads);
+    if (direct_) {
+      direct_->start(grads, step);
+    } else {
+      Kokkos::deep_copy(staging_, grads);
+      staged_->start(staging_, step);
+    }
+    return finite;
+  }
+  bool test() { return direct_ ? direct_->test() : staged_->test(); }
+  void finish() {
+    if (direct_) {
+      direct_->finish();
+    } else {
+      staged_->finish();
+      Kokkos::deep_copy(grads_, staging_);
+    }
+  }
+  void after_update(View params) {
+    if (!description_.replaces_params) return;
+    if (direct_) {
+      direct_->after_update(params);
+    } else {
+      Kokkos::deep_copy(staging_, params);
+      staged_->after_update(staging_);
+      Kokkos::deep_copy(params, staging_);
+    }
+  }
+  bool is_server() const { return direct_ ? direct_->is_server() : staged_->is_server(); }
+  // A parameter-server master: serves until its workers are done. apply(params, grads) is its step.
+  void serve(View params, const ServerApply<T, MemSpace>& apply) {
+    if (direct_) {
+      direct_->serve(params, apply);
+      return;
+    }
+    // The master's weights and the pushed gradients travel through host memory.
+    Kokkos::deep_copy(staging_, params);
+    View pushed("sagips::exchange::pushed", n_);
+    staged_->serve(staging_, [&](Kokkos::View<T*, StagingSpace> p, Kokkos::View<const T*, StagingSpace> g) {
+      Kokkos::deep_copy(params, p);
+      Kokkos::deep_copy(pushed, g);
+      apply(params, pushed);
+      Kokkos::deep_copy(p, params);
+    });
+    Kokkos::deep_copy(params, staging_);
+  }
+  void worker_done() { direct_ ? direct_->worker_done() : staged_->worker_done(); }
+  Membership membership() const { return direct_ ? direct_->membership() : staged_->membership(); }
+  std::vector<int> contributors(std::int64_t step) const {
+    return direct_ ? direct_->contributors(step) : staged_->contributors(step);
+  }
+  const Stats& stats() const { return direct_ ? direct_->stats() : staged_->stats(); }
+  const Description& description() const { return description_; }
+  const char* name() const { return description_.name; }
+  bool staged() const { return !direct_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  template <class S, class... Rest>
+  bool construct(MPI_Comm comm, const Config& c, std::size_t n, const std::string& chosen, std::tuple<S, Rest...>*) {
+    if (chosen != S::name) return construct(comm, c, n, chosen, static_cast<std::tuple<Rest...>*>(nullptr));
+    description_ = Description::of<S>();
+    constexpr bool host = std::is_same_v<MemSpace, Kokkos::HostSpace>;
+    if constexpr (host || Traits<S>::device_buffers) {
+      if (host || mpi_device_aware()) {
+        direct_ = std::make_unique<detail::Model<S, T, MemSpace>>(comm, c, n);
+        return true;
+      }
+    }
+    if constexpr (!host) {
+      staging_ = Kokkos::View<T*, StagingSpace>("sagips::exchange::staging", n);
+      staged_ = std::make_unique<detail::Model<S, T, StagingSpace>>(comm, c, n);
+    }
+    return true;
+  }
+  bool construct(MPI_Comm, const Config&, std::size_t, const std::string&, std::tuple<>*) { return false; }
+
+  std::size_t n_;
+  Description description_;
+  std::unique_ptr<detail::AnyImpl<T, MemSpace>> direct_;
+  std::unique_ptr<detail::AnyImpl<T, StagingSpace>> staged_;
+  Kokkos::View<T*, StagingSpace> staging_;
+  View grads_;
 };
 
 }  // namespace sagips::exchange
-
-#include "sagips/exchange/detail/allreduce.hpp"
-#include "sagips/exchange/detail/async_ring.hpp"
-#include "sagips/exchange/detail/ensemble.hpp"
-#include "sagips/exchange/detail/parameter_server.hpp"

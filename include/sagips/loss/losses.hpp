@@ -10,8 +10,20 @@
 //   LeastSquares (LSGAN, the SAGIPS default)  real: (o - 1)^2          fake: o^2
 //   BceWithLogits (o is a logit)              real: softplus(-o)       fake: softplus(o)   (stable)
 //   Wasserstein (critic)                      real: -o                 fake: o
+//
+// A loss is a type with `static constexpr const char* name` and
+//   template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> weights, T normalizer,
+//                                 Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) [const];
+// (pointwise losses get it from detail::evaluate). Builtin is the run-time choice of the trainer's
+// losses by name (--loss). Wasserstein is not among them and the trainer refuses it at compile time:
+// a critic needs a Lipschitz constraint (a gradient penalty, weight clipping) that the trainer does
+// not impose, and without one it diverges.
 
 #include <Kokkos_Core.hpp>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
@@ -60,6 +72,7 @@ T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer
 }  // namespace detail
 
 struct LeastSquares {
+  static constexpr const char* name = "least-squares";
   template <class T>
   KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
     const T e = real ? o - T(1) : o;
@@ -77,6 +90,7 @@ struct LeastSquares {
 };
 
 struct BceWithLogits {
+  static constexpr const char* name = "bce";
   template <class T>
   KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
     return math::softplus(real ? -o : o);
@@ -95,6 +109,8 @@ struct BceWithLogits {
 // The critic's loss of a Wasserstein GAN. It needs a Lipschitz constraint on the critic, which this
 // loss does not impose (clip the discriminator's weights or add a gradient penalty yourself).
 struct Wasserstein {
+  static constexpr const char* name = "wasserstein";
+  static constexpr bool needs_lipschitz_critic = true;
   template <class T>
   KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
     return real ? -o : o;
@@ -109,5 +125,81 @@ struct Wasserstein {
     return detail::evaluate<Wasserstein, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
   }
 };
+
+// Several losses, one chosen at run time by name.
+template <class... Losses>
+class Choice {
+ public:
+  explicit Choice(const std::string& name) {
+    const char* names[] = {Losses::name...};
+    for (std::size_t i = 0; i < sizeof...(Losses); ++i)
+      if (name == names[i]) index_ = static_cast<int>(i);
+    if (index_ < 0) {
+      std::string all;
+      for (std::size_t i = 0; i < sizeof...(Losses); ++i) all += (i ? ", " : "") + std::string(names[i]);
+      throw Error("unknown loss '" + name + "' (choose " + all + ")");
+    }
+  }
+  const char* chosen() const {
+    const char* names[] = {Losses::name...};
+    return names[index_];
+  }
+  template <class T>
+  T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+             Vector<T> d_weights, bool accumulate = false) const {
+    T value = 0;
+    int i = 0;
+    auto one = [&](auto* tag) {
+      using L = std::remove_pointer_t<decltype(tag)>;
+      if (i++ == index_) value = L::template evaluate<T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+    };
+    (one(static_cast<Losses*>(nullptr)), ...);
+    return value;
+  }
+
+ private:
+  int index_ = -1;
+};
+
+using Builtin = Choice<LeastSquares, BceWithLogits>;
+
+// The names a loss type answers to: a Choice's alternatives, or the one loss's name.
+template <class L>
+struct names_of {
+  static std::vector<std::string> get() { return {L::name}; }
+};
+template <class... L>
+struct names_of<Choice<L...>> {
+  static std::vector<std::string> get() { return {L::name...}; }
+};
+template <class L>
+std::vector<std::string> choice_names() {
+  return names_of<L>::get();
+}
+
+namespace detail {
+template <class L, class = void>
+struct has_evaluate : std::false_type {};
+template <class L>
+struct has_evaluate<L, std::void_t<decltype(std::declval<const L&>().template evaluate<float>(
+                           ConstMatrix<float>(), Label::real, ConstVector<float>(), 1.0f, Matrix<float>(),
+                           Vector<float>()))>> : std::true_type {};
+template <class L, class = void>
+struct lipschitz : std::false_type {};
+template <class L>
+struct lipschitz<L, std::void_t<decltype(L::needs_lipschitz_critic)>> : std::bool_constant<L::needs_lipschitz_critic> {};
+}  // namespace detail
+
+// The loss contract, one sentence per requirement (the trainer calls it).
+template <class L>
+constexpr bool check_loss() {
+  static_assert(detail::has_evaluate<L>::value,
+                "loss: the type needs `template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> "
+                "weights, T normalizer, Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false)`");
+  static_assert(!detail::lipschitz<L>::value,
+                "loss: a Wasserstein critic needs a Lipschitz constraint (gradient penalty or weight clipping) that "
+                "the trainer does not impose; use least squares or BCE");
+  return true;
+}
 
 }  // namespace sagips::loss

@@ -9,6 +9,9 @@
 //  - backward(ctx, dy, dx, mode) turns dL/dy into dL/dx (when dx is a non-empty view) and into
 //    parameter gradients (ParamGrad::overwrite or accumulate; none skips them). It leaves the
 //    activations alone, so one forward may serve several backward passes.
+//  - Context::progress, when set, is called between row blocks (and between layers with
+//    progress_each_layer): the trainer drives the generator's gradient exchange from there, so the
+//    traffic advances while the discriminator computes.
 //  - backward_split(ctx, dy_in, dx, dy_par, mode), for a network with one output per row: dL/dx
 //    for one upstream gradient and the parameter gradients for another, from a single sweep. With a
 //    scalar output, every layer's delta is the row's upstream value times d(output)/d(layer), so the
@@ -22,6 +25,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -99,6 +103,8 @@ class Network {
     Matrix<T> g0, g1;                     // backward ping-pong buffers
     Matrix<T> scaled;                     // backward_split's row-scaled deltas (made on first use)
     Vector<T> partial;                    // weight-gradient partial sums (portable kernels)
+    std::function<void()> progress;       // called between row blocks (and layers), when set
+    bool progress_each_layer = false;
   };
 
   explicit Network(InitConfig init = {})
@@ -244,6 +250,8 @@ class Network {
     w.g1 = rows(c.g1, r0, r1);
     w.scaled = rows(c.scaled, r0, r1);
     w.partial = c.partial;
+    w.progress = c.progress;
+    w.progress_each_layer = c.progress_each_layer;
     return w;
   }
   // f(window, r0, r1) for each block of rows on the host path; f(c, 0, rows) otherwise.
@@ -251,12 +259,14 @@ class Network {
   void for_row_blocks(Context& c, F&& f) const {
     if (portable_ || row_block_ == 0 || c.rows <= row_block_) {
       f(c, 0, c.rows);
+      if (c.progress) c.progress();
       return;
     }
     for (int r0 = 0; r0 < c.rows; r0 += row_block_) {
       const int r1 = std::min(c.rows, r0 + row_block_);
       Context w = window(c, r0, r1);
       f(w, r0, r1);
+      if (c.progress) c.progress();
     }
   }
   // Blocks after the first add to the gradients the first one wrote.
@@ -266,7 +276,12 @@ class Network {
 
   template <std::size_t... L>
   void forward_layers(Context& c, std::index_sequence<L...>) const {
-    (forward_layer<L>(c), ...);
+    ((forward_layer<L>(c), layer_done<L>(c)), ...);
+  }
+  // Between layers (not after the last: the block boundary calls progress there).
+  template <std::size_t L>
+  static void layer_done(const Context& c) {
+    if (L + 1 < num_layers && c.progress_each_layer && c.progress) c.progress();
   }
   template <std::size_t L>
   void forward_layer(Context& c) const {
@@ -286,7 +301,7 @@ class Network {
   template <std::size_t... I>
   void backward_layers(Context& c, ConstMatrix<T>& upstream, Matrix<T> dx, ParamGrad mode,
                        std::index_sequence<I...>) const {
-    (backward_layer<num_layers - 1 - I>(c, upstream, dx, mode), ...);
+    ((backward_layer<num_layers - 1 - I>(c, upstream, dx, mode), layer_done<I>(c)), ...);
   }
   // Layer L: dz = upstream * act'(y_L); parameter gradients from dz and the layer's input; the new
   // upstream dz W for the layer below (or the caller's dx at layer 0).

@@ -52,12 +52,21 @@ class BasicPipeline {
 
   BasicPipeline() : BasicPipeline(Theory{}, Sampler{}, Stages{}...) {}
   explicit BasicPipeline(Theory theory, Sampler sampler = {}, Stages... stages)
-      : box_(checked_domain<Theory>()),
+      : theory_(theory),
+        sampler_settings_(sampler),
+        box_(checked_domain<Theory>()),
         sampler_(theory, sampler),
         stages_(typename Stages::template Impl<T, Theory::dim>(stages, box_)...),
         counts_(sizeof...(Stages) + 1, 0) {}
 
   const Box<Theory::dim>& domain() const { return box_; }
+  const Theory& theory() const { return theory_; }
+
+  // The same theory and sampler without the detector stages: events at truth level (the maximum-
+  // likelihood fit's sample when the data are generated). The same seed gives the same events before
+  // the stages (each stage draws from its own stream).
+  using TruthLevel = BasicPipeline<T, Theory, Sampler>;
+  TruthLevel truth_level() const { return TruthLevel(theory_, sampler_settings_); }
 
   // Where this pipeline's events can lie: the theory's domain, widened by the stages that move
   // events (smearing). Real events outside it cannot come from the model: see check_events.
@@ -141,6 +150,8 @@ class BasicPipeline {
     return box;
   }
 
+  Theory theory_;
+  Sampler sampler_settings_;
   Box<Theory::dim> box_;
   SamplerImpl sampler_;
   StageImpls stages_;

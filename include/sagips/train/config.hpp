@@ -31,13 +31,19 @@ struct TrainerConfig {
   double lr_final = 0.05;         // learning rates decay linearly to this fraction by the last step (1: constant)
   double beta1 = 0.5;
   double beta2 = 0.999;
-  bool average_discriminator = false;  // also average the discriminator's gradients over all ranks
+  std::string loss = "least-squares";  // by name, when the trainer's loss is a run-time choice (loss::Builtin)
+  // The generator's noise: its input is standard normal noise times this. 0 (the default) makes the
+  // generator a point estimate, which removes the bias a spread generator's mixture puts on its mean
+  // (docs/results.md); 1 is the SAGIPS paper's generator.
+  double generator_noise = 0;
+  double ema = 0.995;             // decay of the generator's weight average, which the estimates read (0: none)
+  bool average_discriminator = false;  // also average the discriminator's gradients over a model's ranks
+  bool poll_each_layer = false;   // drive the exchange between the discriminator's layers too (default: row blocks)
   std::uint64_t seed = 1;              // networks' initialisation and every random stream of training
   // -- the data
-  std::string data_file;          // .npy events; empty: generate real_events from the theory's truth
-  long real_events = 1000000;
-  std::uint64_t data_seed = 12345;
-  double shard_fraction = 0;      // fraction of the data each rank holds; 0: 1/ranks (all data, disjoint)
+  std::uint64_t data_seed = 12345;     // the data's shuffle into shards, bootstraps, generated data
+  double shard_fraction = 0;      // fraction of the data each rank of a model holds; 0: 1/ranks (all data, disjoint)
+  bool bootstrap = true;          // several independent models each train on their own resample of the data
   // -- outputs (may change on resume)
   std::string output_dir = "sagips-out";
   long metrics_every = 50;
@@ -60,12 +66,15 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"lr_final", c.lr_final},
                      {"beta1", c.beta1},
                      {"beta2", c.beta2},
+                     {"loss", c.loss},
+                     {"generator_noise", c.generator_noise},
+                     {"ema", c.ema},
                      {"average_discriminator", c.average_discriminator},
+                     {"poll_each_layer", c.poll_each_layer},
                      {"seed", c.seed},
-                     {"data_file", c.data_file},
-                     {"real_events", c.real_events},
                      {"data_seed", c.data_seed},
                      {"shard_fraction", c.shard_fraction},
+                     {"bootstrap", c.bootstrap},
                      {"output_dir", c.output_dir},
                      {"metrics_every", c.metrics_every},
                      {"progress_every", c.progress_every},
@@ -87,7 +96,7 @@ inline nlohmann::json resume_fingerprint(const nlohmann::json& config) {
   nlohmann::json f = config;
   for (const char* free : {"steps", "output_dir", "metrics_every", "progress_every", "checkpoint_every",
                            "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile",
-                           "skip_nonfinite"})
+                           "skip_nonfinite", "poll_each_layer"})
     f.erase(free);
   if (f.contains("exchange") && f["exchange"].is_object()) f["exchange"].erase("timeout_seconds");
   return f;
@@ -102,6 +111,8 @@ inline const cli::IntRange<std::uint64_t> any_seed{};
 inline const cli::RealRange learning_rate_range = cli::positive();
 inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
 inline const cli::RealRange adam_beta_range = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
+inline const cli::RealRange noise_range = cli::closed(0.0, 10.0);
+inline const cli::RealRange ema_range = cli::half_open(0.0, 1.0);
 
 inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string(name) + ": " + problem;
@@ -122,7 +133,8 @@ inline std::string validate(const TrainerConfig& c) {
         d::named_problem("lr_final", check_real(c.lr_final, d::fraction_range)),
         d::named_problem("beta1", check_real(c.beta1, d::adam_beta_range)),
         d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
-        d::named_problem("real_events", check_integer(c.real_events, d::at_least_one_long)),
+        d::named_problem("generator_noise", check_real(c.generator_noise, d::noise_range)),
+        d::named_problem("ema", check_real(c.ema, d::ema_range)),
         d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
         d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
         d::named_problem("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
@@ -138,10 +150,7 @@ inline std::string validate(const TrainerConfig& c) {
     return "param_samples * events_per_sample = " + std::to_string(c.param_samples) + " * " +
            std::to_string(c.events_per_sample) + " = " + std::to_string(batch) +
            " events per step and rank: at most " + std::to_string(INT_MAX) + " (the kernels index events with int)";
-  // Generated real data come from one sampler call (sim::generate_events), which counts in int.
-  if (c.data_file.empty() && c.real_events > INT_MAX)
-    return "real_events: " + std::to_string(c.real_events) + " events to generate: at most " + std::to_string(INT_MAX) +
-           " (read more from a file with --data)";
+  if (c.loss.empty()) return "loss: empty";
   return "";
 }
 
@@ -151,7 +160,6 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
   namespace d = detail;
   cli::add_config_option(app, "--config", "read options from a TOML or INI file (command-line flags win)");
   // summary.json's names for the options whose flag says it differently.
-  cli::config_file(app).add_key("data_file", "data");
   cli::config_file(app).add_key("output_dir", "output");
   auto* run = "Training run";
   app.add_option("--steps", c.steps, "training steps")
@@ -171,22 +179,31 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
   app.add_option("--beta2", c.beta2, "Adam beta2")
       ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
+  app.add_option("--loss", c.loss, "GAN loss: least-squares or bce (when the program chooses it at run time)")
+      ->capture_default_str()->group(run);
+  app.add_option("--generator-noise", c.generator_noise,
+                 "the generator's input noise scale: 0 a point estimate (default), 1 the SAGIPS paper's generator")
+      ->transform(cli::real(d::noise_range))->capture_default_str()->group(run);
+  app.add_option("--ema", c.ema, "decay of the generator's weight average behind the estimates (0: none)")
+      ->transform(cli::real(d::ema_range))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
-               "also average the discriminator's gradients over all ranks (default: each rank keeps its own)")
+               "also average the discriminator's gradients over a model's ranks (default: each rank keeps its own)")
+      ->group(run);
+  app.add_flag("--poll-each-layer", c.poll_each_layer,
+               "drive the gradient exchange between the discriminator's layers too (default: between row blocks)")
       ->group(run);
   app.add_option("--seed", c.seed, "seed of the networks' initialisation and of all training randomness")
       ->transform(cli::integer(d::any_seed))->capture_default_str()->group(run);
   auto* data = "Data";
-  app.add_option("--data", c.data_file, "real events as a .npy file (float32/float64, [N, dim]); "
-                                        "default: generate them from the theory's truth")
-      ->group(data);
-  app.add_option("--real-events", c.real_events, "real events to generate when --data is not given")
-      ->transform(cli::integer(d::at_least_one_long))->capture_default_str()->group(data);
-  app.add_option("--data-seed", c.data_seed, "seed of the generated real data")
+  app.add_option("--data-seed", c.data_seed, "seed of the data's shuffle into shards, of bootstraps and of generated data")
       ->transform(cli::integer(d::any_seed))->capture_default_str()->group(data);
   app.add_option("--shard-fraction", c.shard_fraction,
-                 "fraction of the real data each rank holds (disjoint); 0: 1/ranks")
+                 "fraction of the real data each rank of a model holds (disjoint); 0: 1/ranks")
       ->transform(cli::real(d::fraction_range))->capture_default_str()->group(data);
+  app.add_flag("--bootstrap,!--no-bootstrap", c.bootstrap,
+               "with several independent models (an ensemble), each trains on its own resample of the data, so "
+               "their spread is the statistical uncertainty")
+      ->disable_flag_override()->capture_default_str()->group(data);
   auto* out = "Output";
   app.add_option("--output", c.output_dir, "output folder (metrics.csv, summary.json, checkpoints/)")
       ->capture_default_str()->group(out);

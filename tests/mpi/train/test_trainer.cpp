@@ -53,7 +53,7 @@ sagips::train::TrainerConfig small(const fs::path& out) {
 }
 
 template <class Exchange>
-nlohmann::json run(const sagips::train::TrainerConfig& c, const ex::Config& x, std::vector<float>* gen = nullptr,
+sagips::train::TrainingResult run(const sagips::train::TrainerConfig& c, const ex::Config& x, std::vector<float>* gen = nullptr,
                    std::vector<float>* disc = nullptr) {
   sagips::Trainer<Pipe, Gen, Disc, sagips::loss::LeastSquares, Exchange> t(
       sagips::testing::comm(), c, x, Pipe(), real_data(), sim::Proxy2D::lower_bounds(), sim::Proxy2D::upper_bounds());
@@ -149,15 +149,14 @@ TEST_CASE("every exchange strategy trains a few steps and writes its outputs") {
   const int size = sagips::testing::size();
   ex::Config x;
   x.group_size = 1;
-  auto check = [&](const nlohmann::json& s, const fs::path& out, const char* name) {
+  auto check = [&](const sagips::train::TrainingResult& s, const fs::path& out, const char* name) {
     CAPTURE(name);
-    if (s.is_null()) return;  // not the reporting rank
-    CHECK(s["strategy"] == name);
-    CHECK(s["parameters"]["mean"].size() == 5);
+    CHECK(s.strategy == name);
+    CHECK(s.parameters.size() == 5);
     CHECK(fs::exists(out / "metrics.csv"));
     CHECK(fs::exists(out / "samples.csv"));
     for (int j = 0; j < 5; ++j) {
-      const double m = s["parameters"]["mean"][j];
+      const double m = s.parameters[j].estimate;
       CHECK(m >= sim::Proxy2D::lower_bounds()[j]);
       CHECK(m <= sim::Proxy2D::upper_bounds()[j]);
     }
@@ -174,7 +173,8 @@ TEST_CASE("every exchange strategy trains a few steps and writes its outputs") {
   check(run<ex::AsyncRing>(c, x), c.output_dir, "async-ring");
   const auto ens = run<ex::Ensemble>(c, x);
   check(ens, c.output_dir, "ensemble");
-  if (!ens.is_null()) CHECK(ens["ensemble"]["members"] == size);
+  CHECK(ens.members == size);
+  CHECK(ens.parameters[0].sigma.has_value() == (size > 1));
   if (size >= 2) check(run<ex::ParameterServer>(c, x), c.output_dir, "parameter-server");
   auto avg = c;
   avg.average_discriminator = true;
@@ -222,7 +222,7 @@ namespace {
 // Trains with the last rank's discriminator poisoned (NaN weights) from step `from` on, so that
 // rank's generator gradient is not finite at every step from then while the others' are.
 template <class Exchange>
-nlohmann::json run_poisoned(const sagips::train::TrainerConfig& c, long from, std::vector<float>* gen_before = nullptr,
+sagips::train::TrainingResult run_poisoned(const sagips::train::TrainerConfig& c, long from, std::vector<float>* gen_before = nullptr,
                             std::vector<float>* gen_after = nullptr) {
   sagips::Trainer<Pipe, Gen, Disc, sagips::loss::LeastSquares, Exchange> t(
       sagips::testing::comm(), c, ex::Config{}, Pipe(), real_data(), sim::Proxy2D::lower_bounds(),
@@ -258,7 +258,7 @@ TEST_CASE("a non-finite gradient on one rank stops the run on every rank, naming
   MPI_Barrier(sagips::testing::comm());
   // The checkpoint is intact: a resume without the poison finishes the run.
   const auto s = run<ex::Allreduce>(c, ex::Config{});
-  if (!s.is_null()) CHECK(s["steps"] == 24);
+  CHECK(s.steps == 24);
   MPI_Barrier(sagips::testing::comm());
   if (sagips::testing::rank() == 0) fs::remove_all(out);
 }
@@ -271,8 +271,81 @@ TEST_CASE("--skip-nonfinite skips such steps on every rank instead") {
   c.skip_nonfinite = true;
   std::vector<float> before, after;
   const auto s = run_poisoned<ex::AsyncRing>(c, 1, &before, &after);
-  if (!s.is_null()) CHECK(s["skipped_steps"] == 5);
+  CHECK(s.skipped_steps == 5);
   CHECK(before == after);  // no generator update was applied on any rank
   MPI_Barrier(sagips::testing::comm());
   if (sagips::testing::rank() == 0) fs::remove_all(out);
+}
+
+TEST_CASE("every rank gets the same typed result, and an ensemble's estimate is its members' mean +- spread") {
+  const int size = sagips::testing::size();
+  auto c = small(shared_tmp("result"));
+  c.steps = 4;
+  c.checkpoint_every = 0;
+  ex::Config x;
+  x.group_size = 1;  // every rank its own model
+  const auto r = run<ex::Ensemble>(c, x);
+  std::string mine = r.to_json().dump();
+  long len = static_cast<long>(mine.size());
+  MPI_Bcast(&len, 1, MPI_LONG, 0, sagips::testing::comm());
+  std::string root(static_cast<std::size_t>(len), ' ');
+  if (sagips::testing::rank() == 0) root = mine;
+  MPI_Bcast(root.data(), static_cast<int>(len), MPI_CHAR, 0, sagips::testing::comm());
+  CHECK(mine == root);
+  REQUIRE(r.members == size);
+  REQUIRE(r.member_estimates.size() == static_cast<std::size_t>(size));
+  for (int j = 0; j < 5; ++j) {
+    double m = 0, v = 0;
+    for (const auto& e : r.member_estimates) m += e[j] / size;
+    for (const auto& e : r.member_estimates) v += (e[j] - m) * (e[j] - m) / std::max(1, size - 1);
+    CHECK(r.parameters[j].estimate == doctest::Approx(m));
+    if (size > 1) CHECK(*r.parameters[j].sigma == doctest::Approx(std::sqrt(v)));
+    CHECK(r.parameters[j].truth.has_value());
+    CHECK(r["p" + std::to_string(j)].name == "p" + std::to_string(j));
+  }
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
+}
+
+TEST_CASE("the run-time choice of strategy and loss trains with each name it is given") {
+  using Chosen = sagips::Trainer<Pipe, Gen, Disc, sagips::loss::Builtin, ex::Builtin>;
+  auto c = small(shared_tmp("choice"));
+  c.steps = 3;
+  c.checkpoint_every = 0;
+  ex::Config x;
+  x.group_size = 1;
+  for (const char* strategy : {"allreduce", "sync-ring", "async-ring", "ensemble"})
+    for (const char* loss : {"least-squares", "bce"}) {
+      CAPTURE(strategy);
+      CAPTURE(loss);
+      x.strategy = strategy;
+      c.loss = loss;
+      Chosen t(sagips::testing::comm(), c, x, Pipe(), real_data());
+      const auto r = t.run();
+      CHECK(r.strategy == strategy);
+      CHECK(r.configuration["loss"] == loss);
+    }
+  c.loss = "wasserstein";
+  CHECK_THROWS_WITH_AS(Chosen(sagips::testing::comm(), c, x, Pipe(), real_data()),
+                       doctest::Contains("unknown loss 'wasserstein'"), sagips::CollectiveError);
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
+}
+
+TEST_CASE("bootstrap: the models of an ensemble train on different resamples of the data") {
+  if (sagips::testing::size() < 2) return;
+  auto c = small(shared_tmp("bootstrap"));
+  c.steps = 6;
+  c.checkpoint_every = 0;
+  c.seed = 3;
+  ex::Config x;
+  x.group_size = 1;
+  c.bootstrap = false;
+  const auto plain = run<ex::Ensemble>(c, x);
+  c.bootstrap = true;
+  const auto boot = run<ex::Ensemble>(c, x);
+  CHECK(plain.member_estimates != boot.member_estimates);
+  CHECK(plain.member_estimates[0] != boot.member_estimates[0]);  // model 0 too: its own resample
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
 }

@@ -89,7 +89,7 @@ TEST_CASE("train/config: the defaults are valid and parse unchanged") {
 
 TEST_CASE("train/config: every floating option refuses nan and inf and says its bounds readably") {
   const auto flags = flags_of_type("FLOAT");
-  CHECK(flags.size() == 8);  // 6 training, 2 exchange
+  CHECK(flags.size() == 10);  // 8 training, 2 exchange
   for (const auto& flag : flags)
     for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
       const Parsed p = parse({flag, bad});
@@ -105,7 +105,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
            {"--beta1", "1", "must be in [0, 1)"},
            {"--beta2", "-0.1", "must be in [0, 1)"},
            {"--shard-fraction", "2", "must be in [0, 1]"},
-           {"--exchange-timeout", "0", "must be > 0"},
+           {"--stall-timeout", "-1", "must be >= 0"},
            {"--easgd-alpha", "1.01", "must be in [0, 1]"}}) {
     const Parsed p = parse({flag, bad});
     CAPTURE(p.error);
@@ -114,7 +114,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
   }
   CHECK(contains(parse({"--lr-generator", "fast"}).error, "--lr-generator: 'fast' is not a number"));
   CHECK(contains(parse({"--lr-generator", "0.1x"}).error, "is not a number"));
-  const Parsed ok = parse({"--lr-generator", "1e-3", "--lr-final", "0", "--beta1", "0.9", "--exchange-timeout", "1e6"});
+  const Parsed ok = parse({"--lr-generator", "1e-3", "--lr-final", "0", "--beta1", "0.9", "--exchange-timeout", "1e6"});  // the old name still works
   REQUIRE(ok.error == "");
   CHECK(ok.cfg.lr_generator == 1e-3);
   CHECK(ok.cfg.lr_final == 0);
@@ -124,7 +124,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
 
 TEST_CASE("train/config: integer options take whole decimal numbers in their range, never clamped") {
   const auto flags = flags_of_type("INT"), uflags = flags_of_type("UINT");
-  CHECK(flags.size() + uflags.size() == 17);  // 12 training, 5 exchange
+  CHECK(flags.size() + uflags.size() == 16);  // 11 training, 5 exchange
   for (const auto& list : {flags, uflags})
     for (const auto& flag : list) {
       CAPTURE(flag);
@@ -144,14 +144,13 @@ TEST_CASE("train/config: integer options take whole decimal numbers in their ran
   CHECK(contains(parse({"--group-size", "-1"}).error, "--group-size: '-1' is out of range"));
 
   p = parse({"--seed", "18446744073709551615", "--steps", "010", "--stop-at", "+7", "--checkpoint-every", "0",
-             "--data-seed", "9223372036854775808", "--real-events", "9223372036854775807", "--data", "events.npy"});
+             "--data-seed", "9223372036854775808"});
   REQUIRE(p.error == "");
   CHECK(p.cfg.seed == 18446744073709551615ull);
   CHECK(p.cfg.steps == 10);  // decimal, not octal 8
   CHECK(p.cfg.stop_at == 7);
   CHECK(p.cfg.checkpoint_every == 0);
   CHECK(p.cfg.data_seed == 9223372036854775808ull);
-  CHECK(p.cfg.real_events == 9223372036854775807L);
 }
 
 TEST_CASE("train/config: sizes that do not fit are refused with the limit named") {
@@ -160,9 +159,6 @@ TEST_CASE("train/config: sizes that do not fit are refused with the limit named"
   CHECK(contains(p.error, "at most 2147483647"));
   p = parse({"--param-samples", "46340", "--events-per-sample", "46341"});
   CHECK(p.error == "");
-  p = parse({"--real-events", "2147483648"});
-  CHECK(contains(p.error, "real_events: 2147483648 events to generate: at most 2147483647"));
-  CHECK(parse({"--real-events", "2147483648", "--data", "events.npy"}).error == "");
 }
 
 TEST_CASE("train/config: validate() gives library users the same checks") {
@@ -221,8 +217,8 @@ TEST_CASE("train/config: the config file refuses unknown keys, sections and stra
 TEST_CASE("train/config: file values get the command line's checks") {
   CHECK(contains(parse_file("seed = -1\n").error, "--seed: '-1' is out of range"));
   CHECK(contains(parse_file("steps = 99999999999999999999\n").error, "--steps: '99999999999999999999' is out of range"));
-  CHECK(contains(parse_file("timeout_seconds = nan\n").error, "--exchange-timeout: 'nan' is not a finite number"));
-  CHECK(contains(parse_file("exchange-timeout = inf\n").error, "--exchange-timeout: 'inf' is not a finite number"));
+  CHECK(contains(parse_file("timeout_seconds = nan\n").error, "--stall-timeout: 'nan' is not a finite number"));
+  CHECK(contains(parse_file("exchange-timeout = inf\n").error, "--stall-timeout: 'inf' is not a finite number"));
   CHECK(contains(parse_file("mode = sideways\n").error, "--mode"));
   CHECK(contains(parse_file("param_samples = 46341\nevents-per-sample = 46341\n").error, "at most 2147483647"));
 }
@@ -239,8 +235,6 @@ TEST_CASE("train/config: summary.json's spelling of every option reads back as t
   c.beta2 = 0.75;
   c.average_discriminator = true;
   c.seed = 18446744073709551615ull;
-  c.data_file = "some dir/events.npy";
-  c.real_events = 4321;
   c.data_seed = 99;
   c.shard_fraction = 0.125;
   c.output_dir = "out # not a comment";

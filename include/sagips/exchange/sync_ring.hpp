@@ -1,0 +1,43 @@
+#pragma once
+// SyncRing: the ring all-reduce written on point-to-point messages over all ranks, synchronous (the
+// mean is in the buffer when start() returns). Buffers of at least Config::chunk_threshold elements
+// take the bandwidth-optimal chunked ring, smaller ones the pass-along ring (detail/ring.hpp).
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "sagips/core/comm.hpp"
+#include "sagips/exchange/contract.hpp"
+#include "sagips/exchange/detail/ring.hpp"
+
+namespace sagips::exchange {
+
+struct SyncRing {
+  static constexpr const char* name = "sync-ring";
+  static constexpr bool device_buffers = true;
+  static constexpr const char* options = "chunk-threshold";
+
+  template <class T, class Space>
+  class Impl : public NoServer<T, Space> {
+   public:
+    Impl(MPI_Comm comm, const Config& c, std::size_t n)
+        : NoServer<T, Space>(comm), comm_(Comm::dup(comm, "the sync-ring's set-up")), chunked_(n >= c.chunk_threshold) {}
+    void start(Kokkos::View<T*, Space> grads, std::int64_t step) {
+      ring_.begin(comm_, grads, chunked_);
+      this->stats_.wait_seconds += ring_.finish("the sync-ring exchange of step " + std::to_string(step));
+      this->stats_.bytes_sent = ring_.bytes_sent();
+      ++this->stats_.exchanges;
+    }
+    bool test() { return true; }
+    void finish() {}
+
+   private:
+    Comm comm_;
+    bool chunked_;
+    detail::RingAverage<T, Space> ring_;
+  };
+};
+
+}  // namespace sagips::exchange

@@ -1,0 +1,132 @@
+#pragma once
+// The run's reporting, collective over the training ranks: the loss sums of the steps since the last
+// report, reduced to global means (the same curve for any rank count at equal global batch); the
+// weight drift between the ranks' generators; a metrics.csv row and the progress line on the
+// reporting rank. A failed write stops the run on every rank. The sums since the last row are part of
+// a checkpoint (save/load), so a run resumed between two rows writes the rows the uninterrupted run
+// would have written.
+
+#include <mpi.h>
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sagips/core/error.hpp"
+#include "sagips/core/serialize.hpp"
+#include "sagips/core/watchdog.hpp"
+#include "sagips/exchange/drift.hpp"
+#include "sagips/train/config.hpp"
+#include "sagips/train/estimates.hpp"
+#include "sagips/train/outputs.hpp"
+#include "sagips/train/progress.hpp"
+#include "sagips/train/step.hpp"
+
+namespace sagips::train {
+
+// metrics.csv's columns: step, losses, each parameter's estimate and spread, residuals against the
+// truth (when there is one), the drift between the ranks' generators, the rate.
+inline std::vector<std::string> metric_columns(const std::vector<std::string>& names, bool has_truth) {
+  std::vector<std::string> c = {"step", "loss_d", "loss_g"};
+  for (const auto& n : names) c.push_back("mean_" + n);
+  for (const auto& n : names) c.push_back("std_" + n);
+  if (has_truth)
+    for (const auto& n : names) c.push_back("residual_" + n);
+  c.insert(c.end(), {"drift", "steps_per_s", "events_per_s"});
+  return c;
+}
+
+class Reporter {
+ public:
+  // estimate(step) gives this rank's parameter means and spreads (called on the reporter only);
+  // truth is empty when the theory states none.
+  Reporter(const TrainerConfig& c, MPI_Comm workers, bool is_reporter, std::vector<std::string> names,
+           std::vector<double> truth)
+      : cfg_(c), workers_(workers), reporter_(is_reporter), names_(std::move(names)), truth_(std::move(truth)),
+        progress_(c.steps, c.progress_every) {}
+
+  // Collective. Opens metrics.csv (on resume: keeps the rows up to resume_step).
+  void open(long resume_step) {
+    collectively(workers_, [&] {
+      if (reporter_)
+        metrics_ = MetricsCsv(cfg_.output_dir + "/metrics.csv", metric_columns(names_, !truth_.empty()),
+                              cfg_.resume ? resume_step : -1);
+    }, "the opening of metrics.csv");
+  }
+
+  void add(const StepOutcome& o) {
+    loss_d_ += o.loss_d_sum;
+    loss_g_ += o.loss_g_sum;
+    events_ += o.events;
+  }
+
+  // Collective over the training ranks: the row of `step`. weights: this rank's generator weights
+  // (for the drift); rate: steps per second since the last row.
+  template <class Weights>
+  void report(long step, const Weights& weights, double steps_per_second,
+              const std::function<ParameterStats(long)>& estimate) {
+    double local[3] = {loss_d_, loss_g_, static_cast<double>(events_)};
+    double global[3] = {0, 0, 0};
+    const std::string what = "the metrics reduction of step " + std::to_string(step);
+    mpi::allreduce(local, global, 3, MPI_DOUBLE, MPI_SUM, workers_, what);
+    loss_d_ = loss_g_ = 0;
+    events_ = 0;
+    last_step_ = step;
+    const double ld = global[2] > 0 ? global[0] / global[2] : 0, lg = global[2] > 0 ? global[1] / global[2] : 0;
+    if (!std::isfinite(ld) || !std::isfinite(lg))
+      throw CollectiveError("non-finite loss at step " + std::to_string(step) + " (L_D " + std::to_string(ld) +
+                            ", L_G " + std::to_string(lg) + "): lower the learning rates or check the theory");
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), weights);
+    const double drift = exchange::drift(workers_, host.data(), host.extent(0));
+    int n_workers = 1;
+    MPI_Comm_size(workers_, &n_workers);
+    collectively(workers_, [&] {
+      if (!reporter_) return;
+      const ParameterStats s = estimate(step);
+      std::vector<double> row = {static_cast<double>(step), ld, lg};
+      row.insert(row.end(), s.mean.begin(), s.mean.end());
+      row.insert(row.end(), s.std.begin(), s.std.end());
+      for (std::size_t j = 0; j < truth_.size(); ++j) row.push_back((s.mean[j] - truth_[j]) / truth_[j]);
+      row.insert(row.end(), {drift, steps_per_second,
+                             steps_per_second * cfg_.param_samples * cfg_.events_per_sample * n_workers});
+      metrics_.row(row);
+      if (progress_.due(step)) {
+        std::vector<const char*> names;
+        for (const auto& n : names_) names.push_back(n.c_str());
+        progress_.update(step, ld, lg, s.mean, names, steps_per_second);
+      }
+    }, what);
+  }
+
+  long last_step() const { return last_step_; }
+  void set_last_step(long step) { last_step_ = step; }
+
+  void save(BinaryWriter& w) const {
+    w.value("report.loss_d", loss_d_);
+    w.value("report.loss_g", loss_g_);
+    w.value("report.loss_events", events_);
+    w.value("report.last_step", last_step_);
+  }
+  void load(BinaryReader& r) {
+    r.value("report.loss_d", loss_d_);
+    r.value("report.loss_g", loss_g_);
+    r.value("report.loss_events", events_);
+    r.value("report.last_step", last_step_);
+  }
+
+ private:
+  TrainerConfig cfg_;
+  MPI_Comm workers_;
+  bool reporter_;
+  std::vector<std::string> names_;
+  std::vector<double> truth_;
+  ProgressLine progress_;
+  MetricsCsv metrics_;
+  double loss_d_ = 0, loss_g_ = 0;  // sums of (mean loss x events) since the last row
+  long events_ = 0;
+  long last_step_ = 0;
+};
+
+}  // namespace sagips::train

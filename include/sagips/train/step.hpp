@@ -1,0 +1,219 @@
+#pragma once
+// One training step on one rank, in the order of the SAGIPS step:
+//
+//   noise -> generator -> parameters p -> pipeline -> fake events -> discriminator -> generator loss
+//   -> one sweep back through the discriminator (backward_split): dL_G/d(events) for the generator and
+//      the discriminator's own gradients from the same fakes (it has not changed yet)
+//   -> back through the pipeline and the generator
+//   -> exchange.start(generator gradients)
+//   -> the discriminator's real half on this rank's shard, calling exchange.test() between row blocks
+//      (and layers), so the traffic advances while it computes
+//   -> exchange.finish() -> the finiteness vote -> both optimizer steps (skipped on every rank when any
+//      rank's generator gradient was not finite) -> the generator's weight average.
+//
+// The generator's noise is scaled by TrainerConfig::generator_noise: 0 makes it a point estimate (the
+// same parameters for every draw), which is what removes the bias of a spread generator (docs/results.md).
+// Buffers are allocated once, for the configured batch.
+
+#include <mpi.h>
+
+#include <Kokkos_Core.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sagips/core/comm.hpp"
+#include "sagips/core/random.hpp"
+#include "sagips/core/views.hpp"
+#include "sagips/core/watchdog.hpp"
+#include "sagips/exchange.hpp"
+#include "sagips/loss.hpp"
+#include "sagips/nn.hpp"
+#include "sagips/sim.hpp"
+#include "sagips/train/config.hpp"
+#include "sagips/train/models.hpp"
+#include "sagips/train/phases.hpp"
+#include "sagips/train/schedule.hpp"
+
+namespace sagips::train {
+
+// The ranks' verdicts on their gradients of a step, gathered beside the exchange (one small
+// collective per step, overlapped with the discriminator's real half).
+class FinitenessVote {
+ public:
+  void start(bool finite, MPI_Comm workers) {
+    comm_ = workers;
+    mine_ = finite ? 0 : 1;
+    int n = 1;
+    MPI_Comm_size(comm_, &n);
+    all_.assign(static_cast<std::size_t>(n), 0);
+    MPI_Iallgather(&mine_, 1, MPI_INT, all_.data(), 1, MPI_INT, comm_, &req_);
+  }
+  // The ranks (of workers) whose gradient was not finite; empty when all were.
+  std::vector<int> finish(long step) {
+    watchdog::wait(comm_, &req_, 1, "the finiteness vote of step " + std::to_string(step));
+    std::vector<int> bad;
+    for (std::size_t r = 0; r < all_.size(); ++r)
+      if (all_[r]) bad.push_back(static_cast<int>(r));
+    return bad;
+  }
+
+ private:
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Request req_ = MPI_REQUEST_NULL;
+  int mine_ = 0;
+  std::vector<int> all_;
+};
+
+// What a step leaves for the report.
+struct StepOutcome {
+  double loss_d_sum = 0, loss_g_sum = 0;  // mean loss x events, this rank
+  long events = 0;                        // fake events this rank simulated
+  std::vector<int> nonfinite_ranks;       // not empty: no update was applied on any rank
+};
+
+template <class Pipeline, class Generator, class Discriminator, class Loss>
+class GanStep {
+ public:
+  using T = typename Generator::value_type;
+  static constexpr int P = Pipeline::num_params;
+  static constexpr int D = Pipeline::event_dim;
+  using Models = GanModels<Generator, Discriminator>;
+
+  GanStep(const TrainerConfig& c, Pipeline pipeline, sim::ParameterScaling<T, P> scaling, Loss loss,
+          const Models& models)
+      : cfg_(c), pipeline_(std::move(pipeline)), scaling_(scaling), loss_(std::move(loss)) {
+    const int B = c.param_samples, N = c.param_samples * c.events_per_sample;
+    gen_ctx_ = models.generator().make_context(B);
+    fake_ctx_ = models.discriminator().make_context(N);
+    real_ctx_ = models.discriminator().make_context(N);
+    noise_ = Matrix<T>("sagips::train::noise", B, Generator::in_width);
+    params_ = Matrix<T>("sagips::train::params", B, P);
+    d_params_ = Matrix<T>("sagips::train::d_params", B, P);
+    d_unit_ = Matrix<T>("sagips::train::d_unit", B, P);
+    d_out_fake_g_ = Matrix<T>("sagips::train::d_out_fake_g", N, 1);
+    d_out_fake_d_ = Matrix<T>("sagips::train::d_out_fake_d", N, 1);
+    d_out_real_ = Matrix<T>("sagips::train::d_out_real", N, 1);
+    d_events_ = Matrix<T>("sagips::train::d_events", N, D);
+    d_weights_ = Vector<T>("sagips::train::d_weights", N);
+    real_ = Matrix<T>("sagips::train::real_batch", N, D);
+  }
+
+  Pipeline& pipeline() { return pipeline_; }
+  const sim::ParameterScaling<T, P>& scaling() const { return scaling_; }
+
+  // One step of this rank (see the top of this file). exchange: the generator's; disc_exchange: the
+  // discriminators' average (--average-discriminator), or null. rank: this rank's index in `comm`, the
+  // key of its random streams.
+  template <class GenExchange, class DiscExchange>
+  StepOutcome run(long step, int rank, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
+                  const sim::EventShard<T>& shard, MPI_Comm workers, const Schedule& schedule, PhaseTimes& times) {
+    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(step)};
+    PhaseClock clock(cfg_.profile);
+    auto& gen = m.generator();
+    auto& disc = m.discriminator();
+    StepOutcome out;
+
+    // Generator: noise -> unit outputs u -> physics parameters p.
+    fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
+    const auto u = gen.forward(gen_ctx_, noise_);
+    scaling_.forward(u, params_);
+    times.generator += clock.lap();
+
+    // Pipeline: p -> fake events (and weights, for weighting stages).
+    const auto fake = pipeline_.forward(params_, cfg_.events_per_sample, keys);
+    const int n = fake.count;
+    out.events = n;
+    times.pipeline += clock.lap();
+
+    // Discriminator on the fakes; the generator's loss and the discriminator's fake loss; one sweep back.
+    const auto rows = std::make_pair(0, n);
+    const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
+    const T norm = static_cast<T>(n);
+    const auto d_out_g = Kokkos::subview(d_out_fake_g_, rows, Kokkos::ALL);
+    const auto d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
+    Vector<T> d_weights;
+    if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
+    out.loss_g_sum = n * loss_.template evaluate<T>(o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
+    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
+    out.loss_d_sum = n * loss_.template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+    disc.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
+    times.discriminator += clock.lap();
+
+    // Back through the pipeline and the generator.
+    pipeline_.vjp(d_events, d_weights, d_params_);
+    scaling_.vjp(d_params_, d_unit_);
+    times.pipeline += clock.lap();
+    gen.backward(gen_ctx_, d_unit_, Matrix<T>(), nn::ParamGrad::overwrite);
+    times.generator += clock.lap();
+
+    // The exchange of the generator's gradients starts; the ranks' verdicts on them travel beside it.
+    const bool finite = exchange.start(gen.grads(), step);
+    vote_.start(finite, workers);
+    times.exchange += clock.lap();
+
+    // The discriminator's real half, on this rank's shard, while the exchange flies.
+    real_ctx_.progress = [&exchange] { exchange.test(); };
+    real_ctx_.progress_each_layer = cfg_.poll_each_layer;
+    shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+    const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
+    const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
+    out.loss_d_sum += n * loss_.template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+    disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
+    real_ctx_.progress = nullptr;
+    if (disc_exchange) {
+      disc_exchange->start(disc.grads(), step);
+      disc_exchange->finish();
+    }
+    times.discriminator += clock.lap();
+
+    // Finish the exchange; learn every rank's verdict; the optimizer steps unless a verdict was bad.
+    exchange.finish();
+    out.nonfinite_ranks = vote_.finish(step);
+    times.exchange += clock.lap();
+    if (out.nonfinite_ranks.empty()) {
+      const double factor = schedule.lr_factor(step);
+      m.generator_optimizer().set_lr(static_cast<T>(cfg_.lr_generator * factor));
+      m.discriminator_optimizer().set_lr(static_cast<T>(cfg_.lr_discriminator * factor));
+      m.generator_optimizer().step(gen.params(), gen.grads());
+      exchange.after_update(gen.params());
+      m.discriminator_optimizer().step(disc.params(), disc.grads());
+      m.update_ema(schedule.ema_decay(step));
+    }
+    times.optimizer += clock.lap();
+    times.total += clock.total();
+    ++times.steps;
+    return out;
+  }
+
+  // Standard normal noise times `scale` (0: all zero, the generator a point estimate).
+  static void fill_noise(Matrix<T> noise, const random::StepKeys& keys, random::Purpose purpose, double scale) {
+    if (scale == 0) {
+      Kokkos::deep_copy(noise, T(0));
+      return;
+    }
+    random::fill_normal(noise, random::CounterRng(keys, purpose));
+    if (scale == 1) return;
+    const T s = static_cast<T>(scale);
+    const int cols = static_cast<int>(noise.extent(1));
+    Kokkos::parallel_for(
+        "sagips::train::scale_noise", Kokkos::RangePolicy<ExecSpace>(0, static_cast<int>(noise.extent(0)) * cols),
+        KOKKOS_LAMBDA(int k) { noise(k / cols, k % cols) *= s; });
+  }
+
+ private:
+  TrainerConfig cfg_;
+  Pipeline pipeline_;
+  sim::ParameterScaling<T, P> scaling_;
+  Loss loss_;
+  FinitenessVote vote_;
+  typename Generator::Context gen_ctx_;
+  typename Discriminator::Context fake_ctx_, real_ctx_;
+  Matrix<T> noise_, params_, d_params_, d_unit_;
+  Matrix<T> d_out_fake_g_, d_out_fake_d_, d_out_real_, d_events_, real_;
+  Vector<T> d_weights_;
+};
+
+}  // namespace sagips::train
