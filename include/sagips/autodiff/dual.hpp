@@ -5,17 +5,11 @@
 // Dual<T, P> seeded by Dual::variable(p_i, i) it yields the density and its gradient with
 // respect to the P parameters in one pass, inside any Kokkos kernel (host or device).
 //
-// Conventions at the points where a derivative is not defined:
-//   abs'(0) = 0; min/max at a tie take the first argument's derivative;
-//   pow(a, b) at a = 0 drops the b-derivative term (its limit a^b·log a is 0 for b > 0).
-//
-// The functions live in sagips::autodiff (found by ADL) and are also made visible in
-// sagips::math, so sagips::math::exp(x) works for float, double and Dual alike.
+// This header holds the number and its arithmetic; autodiff/dual_math.hpp (included at the end)
+// the functions of sagips::math for it, with the conventions where a derivative is not defined.
 
 #include <Kokkos_Core.hpp>
 #include <type_traits>
-
-#include "sagips/core/math.hpp"
 
 namespace sagips::autodiff {
 
@@ -143,140 +137,8 @@ SAGIPS_DUAL_COMPARE(==)
 SAGIPS_DUAL_COMPARE(!=)
 #undef SAGIPS_DUAL_COMPARE
 
-// ---- elementary functions ---------------------------------------------------------------------
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION T value(const Dual<T, N>& a) {
-  return a.v;
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> exp(const Dual<T, N>& a) {
-  const T e = math::exp(a.v);
-  return chain(a, e, e);
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> expm1(const Dual<T, N>& a) {
-  return chain(a, math::expm1(a.v), math::exp(a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> log(const Dual<T, N>& a) {
-  return chain(a, math::log(a.v), T(1) / a.v);
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> log1p(const Dual<T, N>& a) {
-  return chain(a, math::log1p(a.v), T(1) / (T(1) + a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> sqrt(const Dual<T, N>& a) {
-  const T s = math::sqrt(a.v);
-  return chain(a, s, s > T(0) ? T(0.5) / s : T(0));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> sin(const Dual<T, N>& a) {
-  return chain(a, math::sin(a.v), math::cos(a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> cos(const Dual<T, N>& a) {
-  return chain(a, math::cos(a.v), -math::sin(a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> tanh(const Dual<T, N>& a) {
-  const T t = math::tanh(a.v);
-  return chain(a, t, T(1) - t * t);
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> erf(const Dual<T, N>& a) {
-  const T two_over_sqrt_pi = T(1.1283791670955125738961589);
-  return chain(a, math::erf(a.v), two_over_sqrt_pi * math::exp(-a.v * a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> sigmoid(const Dual<T, N>& a) {
-  const T s = math::sigmoid(a.v);
-  return chain(a, s, s * (T(1) - s));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> softplus(const Dual<T, N>& a) {
-  return chain(a, math::softplus(a.v), math::sigmoid(a.v));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> abs(const Dual<T, N>& a) {
-  return chain(a, math::abs(a.v), a.v > T(0) ? T(1) : (a.v < T(0) ? T(-1) : T(0)));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION bool isfinite(const Dual<T, N>& a) {
-  bool ok = math::isfinite(a.v);
-  for (int i = 0; i < N; ++i) ok = ok && math::isfinite(a.d[i]);
-  return ok;
-}
-
-// min/max: ties take the first argument.
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> min(const Dual<T, N>& a, const Dual<T, N>& b) {
-  return b.v < a.v ? b : a;
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> max(const Dual<T, N>& a, const Dual<T, N>& b) {
-  return a.v < b.v ? b : a;
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> min(const Dual<T, N>& a, detail::nondeduced<T> b) {
-  return min(a, Dual<T, N>(b));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> min(detail::nondeduced<T> a, const Dual<T, N>& b) {
-  return min(Dual<T, N>(a), b);
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> max(const Dual<T, N>& a, detail::nondeduced<T> b) {
-  return max(a, Dual<T, N>(b));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> max(detail::nondeduced<T> a, const Dual<T, N>& b) {
-  return max(Dual<T, N>(a), b);
-}
-
-// pow: d(a^b) = b·a^(b−1)·da + a^b·log(a)·db.
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> pow(const Dual<T, N>& a, detail::nondeduced<T> b) {
-  return chain(a, math::pow(a.v, b), b == T(0) ? T(0) : b * math::pow(a.v, b - T(1)));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> pow(detail::nondeduced<T> a, const Dual<T, N>& b) {
-  // The common case in theories (a coordinate to a parameter power): one log and one exp.
-  if (a > T(0)) {
-    const T la = math::log(a);
-    const T p = math::exp(b.v * la);
-    return chain(b, p, p * la);
-  }
-  return chain(b, math::pow(a, b.v), T(0));
-}
-template <class T, int N>
-KOKKOS_INLINE_FUNCTION Dual<T, N> pow(const Dual<T, N>& a, const Dual<T, N>& b) {
-  const T p = math::pow(a.v, b.v);
-  const T da = b.v == T(0) ? T(0) : b.v * math::pow(a.v, b.v - T(1));
-  const T db = a.v > T(0) ? p * math::log(a.v) : T(0);
-  Dual<T, N> r(p);
-  for (int i = 0; i < N; ++i) r.d[i] = da * a.d[i] + db * b.d[i];
-  return r;
-}
-
 }  // namespace sagips::autodiff
 
-namespace sagips::math {
-using autodiff::abs;
-using autodiff::cos;
-using autodiff::erf;
-using autodiff::exp;
-using autodiff::expm1;
-using autodiff::isfinite;
-using autodiff::log;
-using autodiff::log1p;
-using autodiff::max;
-using autodiff::min;
-using autodiff::pow;
-using autodiff::sigmoid;
-using autodiff::sin;
-using autodiff::softplus;
-using autodiff::sqrt;
-using autodiff::tanh;
-using autodiff::value;
-}  // namespace sagips::math
+// The elementary functions of a Dual (exp, log, pow, atan, lgamma, ...) and their conventions at
+// non-differentiable points are in their own header; every user of Dual numbers gets them from here.
+#include "sagips/autodiff/dual_math.hpp"
