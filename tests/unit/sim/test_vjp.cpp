@@ -133,9 +133,9 @@ TEST_CASE("every stage: a whole pipeline's dL/dp matches finite differences") {
     sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Cuts<LowerHalf>> d;
     CHECK(vjp_error(d, 3, 300) < 1e-6);
   }
-  using Reject = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::Acceptance<Efficiency>>;
-  Reject reject(sim::Beta1D{}, sim::InverseCdf1D<64>{},
-                sim::Acceptance<Efficiency>{Efficiency{}, sim::AcceptanceMode::rejection});
+  using Rejection = sim::Acceptance<Efficiency, sim::AcceptanceMode::rejection>;
+  using Reject = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, Rejection>;
+  Reject reject(sim::Beta1D{}, sim::InverseCdf1D<64>{}, Rejection{Efficiency{}});
   CHECK(vjp_error(reject, 3, 300) < 1e-6);
 }
 
