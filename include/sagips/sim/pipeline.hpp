@@ -36,8 +36,10 @@ namespace sagips::sim {
 template <class T, class Theory, class Sampler, class... Stages>
 class BasicPipeline {
   static_assert(std::is_floating_point_v<T>, "Pipeline: the scalar type must be float or double");
-  static constexpr bool theory_holds = check_theory<Theory>();
-  static constexpr bool stages_hold = (check_stage<Stages, T, Theory::dim>() && ... && true);
+  // Evaluated when the class is instantiated (a static member's initializer would wait until used):
+  // each check's static_assert names what a broken theory or stage misses.
+  using contracts = std::integer_sequence<bool, check_theory<Theory>(), check_stage<Stages, T, Theory::dim>()...>;
+  static constexpr bool theory_holds = is_theory_v<Theory>;
 
  public:
   using value_type = T;
