@@ -4,25 +4,22 @@
 //
 // A stage is a settings struct (copyable; the user constructs it) with a nested
 //   template <class T, int D> class Impl
-// that the pipeline builds once per scalar type T (float or double) and event dimension D, and that has
-//   1. Impl(const Stage& settings, const Box<D>& domain)           the theory's domain, for stages that
-//                                                                  need it (background shapes); movable
-//   2. static constexpr bool weighted                              true when forward multiplies or
-//                                                                  otherwise changes the weights as a
-//                                                                  function of the events (an
-//                                                                  unweighted pipeline passes none)
-//   3. int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng)
-//        rewrites rows [0, count) of events (and of weights, when weights.extent(0) > 0) in place and
-//        returns the new count (<= count: dropped events are removed by compacting the kept ones to
-//        the front, see Compactor); row i draws its random numbers from rng with counter i (or a
-//        fixed function of i), so a forward repeated with the same rng gives the same events
-//   4. void vjp(Matrix<T> d_events, Vector<T> d_weights, int count_before, int count_after)
-//        after a forward, in place: turns dL/d(output) (rows [0, count_after)) into dL/d(input)
-//        (rows [0, count_before)); d_weights is empty exactly when forward's weights were
-//   5. optional: Box<D> support(const Box<D>& in) const
-//        the region the stage's output can reach from events in `in` (a stage that moves events
-//        states it; without it the pipeline assumes the events stay in `in`); real data outside the
-//        pipeline's support are refused as a data error
+// that the pipeline builds once per scalar type T (float or double) and event dimension D, with
+//   1. Impl(const Stage& settings, const Box<D>& domain), and movable (the domain is for stages that
+//      need it, like background shapes);
+//   2. static constexpr bool weighted: true when forward changes the weights as a function of the
+//      events (an unweighted pipeline passes an empty weights vector);
+//   3. int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng):
+//      rewrites rows [0, count) of events (and of weights, when weights.extent(0) > 0) in place and
+//      returns the new count (<= count: dropped events are removed by compacting the kept ones to the
+//      front, see Compactor); row i draws its random numbers from rng with counter i (or a fixed
+//      function of i), so a forward repeated with the same rng gives the same events;
+//   4. void vjp(Matrix<T> d_events, Vector<T> d_weights, int count_before, int count_after):
+//      after a forward, in place, dL/d(output rows [0, count_after)) into dL/d(input rows
+//      [0, count_before)); d_weights is empty exactly when forward's weights were;
+//   5. optional: Box<D> support(const Box<D>& in) const: the region the output can reach from
+//      events in `in` (a stage that moves events states it; without it the pipeline assumes they
+//      stay in `in`); real data outside the pipeline's support are refused as a data error.
 // Check a stage's vjp with sagips::testing::check_stage_vjp (sagips/testing/gradients.hpp).
 //
 // check_stage<Stage, T, D>() states each point that fails as a one-sentence static_assert; the
@@ -108,21 +105,20 @@ class Compactor {
 
   // dL/d(kept rows) -> dL/d(input rows), in place; the dropped rows get zero.
   void scatter_back(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
-    SAGIPS_REQUIRE(before == before_ && after == after_,
-                   "Compactor::scatter_back: called for " << before << " -> " << after
-                                                          << " rows, the last keep_if went from " << before_
-                                                          << " to " << after_ << " rows");
+    SAGIPS_REQUIRE(before == before_ && after == after_, "Compactor::scatter_back: called for "
+                                                             << before << " -> " << after
+                                                             << " rows, the last keep_if went from " << before_
+                                                             << " to " << after_ << " rows");
     const int dim = static_cast<int>(d_events.extent(1));
     const bool weighted = d_weights.extent(0) > 0;
-    SAGIPS_REQUIRE(before <= static_cast<int>(d_events.extent(0)) && dim == static_cast<int>(scratch_.extent(1)) &&
-                       (!weighted || (before <= static_cast<int>(d_weights.extent(0)) &&
-                                      after <= static_cast<int>(wscratch_.extent(0)))),
-                   "Compactor::scatter_back: gradients [" << d_events.extent(0) << ", " << dim << "] and "
-                                                          << d_weights.extent(0) << " weight gradients for "
-                                                          << before << " rows of dimension " << scratch_.extent(1)
-                                                          << (weighted && after > static_cast<int>(wscratch_.extent(0))
-                                                                  ? " (keep_if saw no weights)"
-                                                                  : ""));
+    SAGIPS_REQUIRE(
+        before <= static_cast<int>(d_events.extent(0)) && dim == static_cast<int>(scratch_.extent(1)) &&
+            (!weighted ||
+             (before <= static_cast<int>(d_weights.extent(0)) && after <= static_cast<int>(wscratch_.extent(0)))),
+        "Compactor::scatter_back: gradients ["
+            << d_events.extent(0) << ", " << dim << "] and " << d_weights.extent(0) << " weight gradients for "
+            << before << " rows of dimension " << scratch_.extent(1)
+            << (weighted && after > static_cast<int>(wscratch_.extent(0)) ? " (keep_if saw no weights)" : ""));
     auto origin = origin_;
     auto s = scratch_;
     auto ws = wscratch_;
@@ -175,21 +171,21 @@ struct has_weighted_flag<Impl, std::void_t<std::bool_constant<Impl::weighted>>>
 template <class Impl, class T, class = void>
 struct has_stage_forward : std::false_type {};
 template <class Impl, class T>
-struct has_stage_forward<Impl, T,
-                         std::void_t<decltype(std::declval<Impl&>().forward(
-                             std::declval<Matrix<T>&>(), std::declval<Vector<T>&>(), std::declval<int&>(),
-                             std::declval<random::CounterRng>()))>>
-    : std::is_convertible<decltype(std::declval<Impl&>().forward(std::declval<Matrix<T>&>(),
-                                                                  std::declval<Vector<T>&>(), std::declval<int&>(),
-                                                                  std::declval<random::CounterRng>())),
+struct has_stage_forward<
+    Impl, T,
+    std::void_t<decltype(std::declval<Impl&>().forward(std::declval<Matrix<T>&>(), std::declval<Vector<T>&>(),
+                                                       std::declval<int&>(), std::declval<random::CounterRng>()))>>
+    : std::is_convertible<decltype(std::declval<Impl&>().forward(std::declval<Matrix<T>&>(), std::declval<Vector<T>&>(),
+                                                                 std::declval<int&>(),
+                                                                 std::declval<random::CounterRng>())),
                           int> {};
 template <class Impl, class T, class = void>
 struct has_stage_vjp : std::false_type {};
 template <class Impl, class T>
-struct has_stage_vjp<Impl, T,
-                     std::void_t<decltype(std::declval<Impl&>().vjp(std::declval<Matrix<T>&>(),
-                                                                     std::declval<Vector<T>&>(), std::declval<int&>(),
-                                                                     std::declval<int&>()))>> : std::true_type {};
+struct has_stage_vjp<
+    Impl, T,
+    std::void_t<decltype(std::declval<Impl&>().vjp(std::declval<Matrix<T>&>(), std::declval<Vector<T>&>(),
+                                                   std::declval<int&>(), std::declval<int&>()))>> : std::true_type {};
 
 // A member named support (one, not overloaded), and whether the pipeline can call it.
 template <class Impl, class = void>
@@ -199,7 +195,8 @@ struct names_support<Impl, std::void_t<decltype(&Impl::support)>> : std::true_ty
 template <class Impl, int D, class = void>
 struct has_stage_support : std::false_type {};
 template <class Impl, int D>
-struct has_stage_support<Impl, D, std::void_t<decltype(std::declval<const Impl&>().support(std::declval<const Box<D>&>()))>>
+struct has_stage_support<Impl, D,
+                         std::void_t<decltype(std::declval<const Impl&>().support(std::declval<const Box<D>&>()))>>
     : std::is_convertible<decltype(std::declval<const Impl&>().support(std::declval<const Box<D>&>())), Box<D>> {};
 
 // Each point of the contract on its own (Impl = void when there is no Impl: every point false).
@@ -233,10 +230,12 @@ struct BrokenStage {
 template <class Stage, class T, int D>
 constexpr bool check_stage() {
   using C = detail::StageContract<Stage, T, D>;
-  static_assert(C::has_impl, "a stage needs a nested `template <class T, int D> class Impl` (see sagips/sim/stage.hpp)");
+  static_assert(C::has_impl,
+                "a stage needs a nested `template <class T, int D> class Impl` (see sagips/sim/stage.hpp)");
   static_assert(!C::has_impl || C::constructible,
                 "a stage's Impl<T, D> must be constructible from (const Stage&, const Box<D>&)");
-  static_assert(!C::constructible || C::movable, "a stage's Impl<T, D> must be movable (the pipeline holds it by value)");
+  static_assert(!C::constructible || C::movable,
+                "a stage's Impl<T, D> must be movable (the pipeline holds it by value)");
   static_assert(!C::has_impl || C::weighted_flag,
                 "a stage's Impl<T, D> needs `static constexpr bool weighted` (true when forward changes the weights)");
   static_assert(!C::has_impl || C::forward,
@@ -254,8 +253,8 @@ inline constexpr bool is_stage_v = detail::StageContract<Stage, T, D>::holds;
 
 // The stage's Impl, or a placeholder when the contract fails (check_stage then says why).
 template <class Stage, class T, int D>
-using stage_impl_t =
-    std::conditional_t<is_stage_v<Stage, T, D>, typename detail::stage_impl<Stage, T, D>::type, detail::BrokenStage<T, D>>;
+using stage_impl_t = std::conditional_t<is_stage_v<Stage, T, D>, typename detail::stage_impl<Stage, T, D>::type,
+                                        detail::BrokenStage<T, D>>;
 
 // Whether Impl has the optional support().
 template <class Impl, int D>

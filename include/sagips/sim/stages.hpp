@@ -90,12 +90,18 @@ struct Acceptance {
     // (The kernels live in functions of their own: nvcc refuses a device lambda whose first capture is
     // inside `if constexpr`.)
     int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng) {
-      if constexpr (Mode == AcceptanceMode::rejection) return reject(events, weights, count, rng);
-      else return weigh(events, weights, count);
+      if constexpr (Mode == AcceptanceMode::rejection) {
+        return reject(events, weights, count, rng);
+      } else {
+        return weigh(events, weights, count);
+      }
     }
     void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
-      if constexpr (Mode == AcceptanceMode::rejection) compactor_.scatter_back(d_events, d_weights, before, after);
-      else weigh_vjp(d_events, d_weights, after);
+      if constexpr (Mode == AcceptanceMode::rejection) {
+        compactor_.scatter_back(d_events, d_weights, before, after);
+      } else {
+        weigh_vjp(d_events, d_weights, after);
+      }
     }
 
    private:

@@ -136,8 +136,7 @@ CheckResult check_theory_gradient(const Theory& theory, const std::array<double,
         const double scale = std::abs(f) / std::max(1.0, std::abs(params[j]));
         const std::string name = "d density / d p[" + std::to_string(j) + "]";
         r.compare(name + at, fd.d[j], numeric, detail::tolerance_for(tol, fd.d[j], numeric, scale));
-        r.compare(name + " in float" + at, fdf.d[j], fd.d[j],
-                  tol.atol + tol.float_rtol * (std::abs(fd.d[j]) + scale));
+        r.compare(name + " in float" + at, fdf.d[j], fd.d[j], tol.atol + tol.float_rtol * (std::abs(fd.d[j]) + scale));
       }
     }
     return r;
@@ -301,8 +300,7 @@ template <class Theory, class Stage>
 CheckResult check_stage_vjp(const Stage& settings, const StageCheckOptions& options) {
   constexpr int D = Theory::dim;
   using Impl = typename Stage::template Impl<double, D>;
-  CheckResult r("check_stage_vjp<" + sim::theory_name<Stage>() + "> on " + sim::theory_name<Theory>() +
-                "'s domain");
+  CheckResult r("check_stage_vjp<" + sim::theory_name<Stage>() + "> on " + sim::theory_name<Theory>() + "'s domain");
   sim::Box<D> box;
   try {
     box = sim::checked_domain<Theory>();
@@ -337,11 +335,13 @@ CheckResult check_stage_vjp(const Stage& settings, const StageCheckOptions& opti
   check_stage_batch<Stage, Impl, D>(r, settings, box, x, w, c, key, options.tolerance, &changes_weights);
   if (!r.problems().empty()) return r;
   if (Impl::weighted && !changes_weights)
-    r.problem("the stage says weighted = true but left every weight as it was: a stage that does not weight "
-              "events says weighted = false, or unweighted pipelines (generate_events) refuse it");
+    r.problem(
+        "the stage says weighted = true but left every weight as it was: a stage that does not weight "
+        "events says weighted = false, or unweighted pipelines (generate_events) refuse it");
   if (!Impl::weighted && changes_weights)
-    r.problem("the stage says weighted = false but changed weights: a stage that weights events says "
-              "weighted = true (an unweighted pipeline gives it no weights to change)");
+    r.problem(
+        "the stage says weighted = false but changed weights: a stage that weights events says "
+        "weighted = true (an unweighted pipeline gives it no weights to change)");
   else if (!Impl::weighted)  // an unweighted pipeline gives the stage an empty weights vector
     check_stage_batch<Stage, Impl, D>(r, settings, box, x, {}, c, key, options.tolerance, nullptr);
   return r;

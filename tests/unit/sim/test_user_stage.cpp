@@ -47,9 +47,10 @@ struct FallingEfficiency {
 
     int forward(Matrix<T> events, Vector<T> weights, int count, sagips::random::CounterRng rng) {
       const T lo = lo_, e0 = e0_, slope = slope_;
-      return compactor_.keep_if(events, weights, count, KOKKOS_LAMBDA(int i) {
-        return rng.uniform<T>(static_cast<std::uint64_t>(i)) < e0 + slope * (events(i, 0) - lo);
-      });
+      return compactor_.keep_if(
+          events, weights, count, KOKKOS_LAMBDA(int i) {
+            return rng.uniform<T>(static_cast<std::uint64_t>(i)) < e0 + slope * (events(i, 0) - lo);
+          });
     }
     void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
       compactor_.scatter_back(d_events, d_weights, before, after);
@@ -112,7 +113,8 @@ struct ForgetsScatter {
     static constexpr bool weighted = false;
     Impl(const ForgetsScatter&, const sim::Box<D>&) {}
     int forward(Matrix<T> events, Vector<T> weights, int count, sagips::random::CounterRng) {
-      return compactor_.keep_if(events, weights, count, KOKKOS_LAMBDA(int i) { return events(i, 0) < T(1.0); });
+      return compactor_.keep_if(
+          events, weights, count, KOKKOS_LAMBDA(int i) { return events(i, 0) < T(1.0); });
     }
     void vjp(Matrix<T>, Vector<T>, int, int) {}
 
@@ -149,8 +151,9 @@ struct ClaimsWeights {
     static constexpr bool weighted = true;
     Impl(const ClaimsWeights&, const sim::Box<D>&) {}
     int forward(Matrix<T> events, Vector<T> weights, int count, sagips::random::CounterRng rng) {
-      return compactor_.keep_if(events, weights, count,
-                                KOKKOS_LAMBDA(int i) { return rng.uniform<T>(static_cast<std::uint64_t>(i)) < T(0.7); });
+      return compactor_.keep_if(
+          events, weights, count,
+          KOKKOS_LAMBDA(int i) { return rng.uniform<T>(static_cast<std::uint64_t>(i)) < T(0.7); });
     }
     void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
       compactor_.scatter_back(d_events, d_weights, before, after);
@@ -290,7 +293,8 @@ TEST_CASE("Compactor: keeps rows in order, scatters gradients back, refuses a mi
   Kokkos::deep_copy(ev, he);
   Kokkos::deep_copy(w, hw);
   sim::Compactor<double> c;
-  const int kept = c.keep_if(ev, w, 6, KOKKOS_LAMBDA(int i) { return i % 2 == 1; });
+  const int kept = c.keep_if(
+      ev, w, 6, KOKKOS_LAMBDA(int i) { return i % 2 == 1; });
   REQUIRE(kept == 3);
   Kokkos::deep_copy(he, ev);
   Kokkos::deep_copy(hw, w);
