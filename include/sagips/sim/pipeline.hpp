@@ -14,6 +14,9 @@
 // so the sampled events do not depend on which stages follow (generate_events with and without
 // smearing gives the same events before smearing). Rejection stages keep count <= B M rows: the
 // kept events, compacted to the front in order.
+//
+// The theory and every stage are checked against their contracts (sim/theory.hpp, sim/stage.hpp) at
+// compile time: a broken one is a static_assert naming the point it misses.
 
 #include <Kokkos_Core.hpp>
 #include <array>
@@ -25,15 +28,18 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/sim/stage.hpp"
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {
 
 template <class T, class Theory, class Sampler, class... Stages>
 class BasicPipeline {
-  static_assert(is_theory_v<Theory>,
-                "Pipeline: the theory must state num_params, dim and domain() (see sagips/sim/theory.hpp)");
   static_assert(std::is_floating_point_v<T>, "Pipeline: the scalar type must be float or double");
+  // Evaluated when the class is instantiated (a static member's initializer would wait until used):
+  // each check's static_assert names what a broken theory or stage misses.
+  using contracts = std::integer_sequence<bool, check_theory<Theory>(), check_stage<Stages, T, Theory::dim>()...>;
+  static constexpr bool theory_holds = is_theory_v<Theory>;
 
  public:
   using value_type = T;
@@ -41,8 +47,8 @@ class BasicPipeline {
   static constexpr int num_params = Theory::num_params;
   static constexpr int event_dim = Theory::dim;
   using SamplerImpl = typename Sampler::template Impl<T, Theory>;
-  using StageImpls = std::tuple<typename Stages::template Impl<T, Theory::dim>...>;
-  static constexpr bool weighted = Sampler::weighted || (Stages::template Impl<T, Theory::dim>::weighted || ... || false);
+  using StageImpls = std::tuple<stage_impl_t<Stages, T, Theory::dim>...>;
+  static constexpr bool weighted = Sampler::weighted || (stage_impl_t<Stages, T, Theory::dim>::weighted || ... || false);
 
   struct Output {
     ConstMatrix<T> events;
@@ -56,7 +62,7 @@ class BasicPipeline {
         sampler_settings_(sampler),
         box_(checked_domain<Theory>()),
         sampler_(theory, sampler),
-        stages_(typename Stages::template Impl<T, Theory::dim>(stages, box_)...),
+        stages_(stage_impl_t<Stages, T, Theory::dim>(stages, box_)...),
         counts_(sizeof...(Stages) + 1, 0) {}
 
   const Box<Theory::dim>& domain() const { return box_; }
@@ -84,8 +90,10 @@ class BasicPipeline {
       if constexpr (weighted) weights_ = Vector<T>("sagips::sim::weights", n);
     }
     if constexpr (weighted) Kokkos::deep_copy(weights_, T(1));
-    sampler_.forward(p, events_per_set, random::CounterRng(keys.key(random::Purpose::sampler)), events_, weights_,
-                     jacobian);
+    // (Only with a theory that meets the contract: otherwise check_theory's message is the only one.)
+    if constexpr (theory_holds)
+      sampler_.forward(p, events_per_set, random::CounterRng(keys.key(random::Purpose::sampler)), events_, weights_,
+                       jacobian);
     counts_[0] = n;
     const std::uint64_t stage_key = keys.key(random::Purpose::detector);
     forward_stages(stage_key, std::index_sequence_for<Stages...>{});
@@ -135,15 +143,10 @@ class BasicPipeline {
     ((std::get<last - 1 - S>(stages_).vjp(d_events_, d_weights_, counts_[last - 1 - S], counts_[last - S])), ...);
   }
 
-  template <class Stage, class = void>
-  struct has_support : std::false_type {};
-  template <class Stage>
-  struct has_support<Stage, std::void_t<decltype(std::declval<const Stage&>().support(Box<Theory::dim>{}))>>
-      : std::true_type {};
   template <std::size_t... S>
   Box<Theory::dim> support_of(Box<Theory::dim> box, std::index_sequence<S...>) const {
     auto widen = [&](const auto& stage) {
-      if constexpr (has_support<std::decay_t<decltype(stage)>>::value) box = stage.support(box);
+      if constexpr (has_support_v<std::decay_t<decltype(stage)>, Theory::dim>) box = stage.support(box);
     };
     (widen(std::get<S>(stages_)), ...);
     (void)widen;  // a pipeline without stages
@@ -216,7 +219,8 @@ HostMatrix<typename Pipe::value_type> generate_events(Pipe& pipeline, const std:
   using T = typename Pipe::value_type;
   constexpr int P = Pipe::num_params, D = Pipe::event_dim;
   static_assert(!Pipe::weighted, "generate_events makes unweighted events: use a pipeline without weighting stages "
-                                 "(acceptance by rejection instead of by weight, an unweighted sampler)");
+                                 "(Acceptance<Eff, AcceptanceMode::rejection> instead of the weight mode, an "
+                                 "unweighted sampler)");
   SAGIPS_REQUIRE(n > 0 && n < (1L << 31), "generate_events: " << n << " events requested");
   Matrix<T> p("sagips::sim::truth", 1, P);
   auto hp = Kokkos::create_mirror_view(HostSpace(), p);

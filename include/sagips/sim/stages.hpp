@@ -2,22 +2,17 @@
 // Detector and experiment stages: what happens to events after the sampler.
 //
 //   GaussianSmearing{resolution}        x_d += resolution_d z_d, z ~ N(0, 1) (reparameterised: dx'/dx = 1)
-//   Acceptance<Eff>{eff, mode}          efficiency eff(x) in [0, 1], as a weight (w *= eff(x), with
-//                                       d/dx from Dual numbers) or by rejection (keep if u < eff(x))
+//   Acceptance<Eff>{eff}                efficiency eff(x) in [0, 1] as a weight: w *= eff(x), with d/dx
+//                                       from Dual numbers (the pipeline then carries weights)
+//   Acceptance<Eff, AcceptanceMode::rejection>{eff}
+//                                       the same efficiency by rejection: keep the event if u < eff(x);
+//                                       unweighted, so generate_events takes it
 //   Background<Shape>{fraction, shape}  each event is replaced, with probability f, by one drawn from a
 //                                       fixed background shape (Flat by default), which carries no p
 //   Cuts<Pred>{pred}                    keep the events where pred(x) holds
 //
-// A stage Impl<T, D> is built from the stage's settings and the theory's domain and has
-//   static constexpr bool weighted;              // multiplies the weights
-//   int forward(Matrix<T> events, Vector<T> weights, int count, CounterRng rng);   // returns the new count
-//   void vjp(Matrix<T> d_events, Vector<T> d_weights, int count_before, int count_after);
-// The vjp works in place: it turns gradients with respect to the stage's output (count_after rows)
-// into gradients with respect to its input (count_before rows). Rejection and cuts compact the kept
-// events to the front, keeping their order, and remember where each came from.
-// Optional: Box<D> support(const Box<D>& in) const, the region the stage's output can reach from
-// events in `in` (a stage that moves events, like smearing, widens it; without it: unchanged). The
-// pipeline uses it to check real data: an event no pipeline can produce is a data error.
+// Each is a stage as sim/stage.hpp defines it (the contract, and Compactor for dropping events,
+// which rejection and cuts use like any user stage would).
 
 #include <Kokkos_Core.hpp>
 #include <array>
@@ -27,70 +22,10 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/sim/stage.hpp"
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {
-
-namespace detail {
-// Moves the rows with keep(i) to the front, in order; origin(j) = the input row of output row j.
-template <class T, class Keep>
-int compact(Matrix<T> events, Vector<T> weights, int count, const Keep& keep, Kokkos::View<int*, MemSpace>& origin,
-            Matrix<T>& scratch, Vector<T>& wscratch) {
-  const int dim = static_cast<int>(events.extent(1));
-  if (static_cast<int>(origin.extent(0)) < count) origin = Kokkos::View<int*, MemSpace>("sagips::sim::origin", count);
-  if (static_cast<int>(scratch.extent(0)) < count) scratch = Matrix<T>("sagips::sim::compact", count, dim);
-  const bool weighted = weights.extent(0) > 0;
-  if (weighted && static_cast<int>(wscratch.extent(0)) < count) wscratch = Vector<T>("sagips::sim::compact_w", count);
-  auto o = origin;
-  auto s = scratch;
-  auto ws = wscratch;
-  int kept = 0;
-  Kokkos::parallel_scan(
-      "sagips::sim::compact", Kokkos::RangePolicy<ExecSpace>(0, count),
-      KOKKOS_LAMBDA(int i, int& pos, bool final) {
-        if (keep(i)) {
-          if (final) {
-            o(pos) = i;
-            for (int d = 0; d < dim; ++d) s(pos, d) = events(i, d);
-            if (weighted) ws(pos) = weights(i);
-          }
-          ++pos;
-        }
-      },
-      kept);
-  Kokkos::parallel_for(
-      "sagips::sim::compact_copy", Kokkos::RangePolicy<ExecSpace>(0, kept), KOKKOS_LAMBDA(int j) {
-        for (int d = 0; d < dim; ++d) events(j, d) = s(j, d);
-        if (weighted) weights(j) = ws(j);
-      });
-  return kept;
-}
-
-// The gradients of the kept rows go back to their origins; rejected rows get zero.
-template <class T>
-void uncompact(Matrix<T> d_events, Vector<T> d_weights, int before, int after, Kokkos::View<int*, MemSpace> origin,
-               Matrix<T>& scratch, Vector<T>& wscratch) {
-  const int dim = static_cast<int>(d_events.extent(1));
-  const bool weighted = d_weights.extent(0) > 0;
-  auto s = scratch;
-  auto ws = wscratch;
-  Kokkos::parallel_for(
-      "sagips::sim::uncompact_save", Kokkos::RangePolicy<ExecSpace>(0, after), KOKKOS_LAMBDA(int j) {
-        for (int d = 0; d < dim; ++d) s(j, d) = d_events(j, d);
-        if (weighted) ws(j) = d_weights(j);
-      });
-  Kokkos::parallel_for(
-      "sagips::sim::uncompact_zero", Kokkos::RangePolicy<ExecSpace>(0, before), KOKKOS_LAMBDA(int i) {
-        for (int d = 0; d < dim; ++d) d_events(i, d) = T(0);
-        if (weighted) d_weights(i) = T(0);
-      });
-  Kokkos::parallel_for(
-      "sagips::sim::uncompact", Kokkos::RangePolicy<ExecSpace>(0, after), KOKKOS_LAMBDA(int j) {
-        for (int d = 0; d < dim; ++d) d_events(origin(j), d) = s(j, d);
-        if (weighted) d_weights(origin(j)) = ws(j);
-      });
-}
-}  // namespace detail
 
 // ---- smearing ---------------------------------------------------------------------------------------
 struct GaussianSmearing {
@@ -136,58 +71,73 @@ struct GaussianSmearing {
 };
 
 // ---- acceptance -------------------------------------------------------------------------------------
+// The mode is part of the type, so whether the stage weights events is known at compile time (an
+// unweighted pipeline carries no weights at all, and generate_events requires one).
 enum class AcceptanceMode { weight, rejection };
 
 // Eff: a functor template <class S> S operator()(const S* x) const, with values in [0, 1].
-template <class Eff>
+template <class Eff, AcceptanceMode Mode = AcceptanceMode::weight>
 struct Acceptance {
+  static constexpr AcceptanceMode mode = Mode;
   Eff efficiency{};
-  AcceptanceMode mode = AcceptanceMode::weight;
 
   template <class T, int D>
   class Impl {
    public:
-    static constexpr bool weighted = true;  // the weight mode multiplies weights (rejection leaves them)
-    Impl(const Acceptance& a, const Box<D>&) : eff_(a.efficiency), mode_(a.mode) {}
+    static constexpr bool weighted = Mode == AcceptanceMode::weight;
+    Impl(const Acceptance& a, const Box<D>&) : eff_(a.efficiency) {}
 
+    // (The kernels live in functions of their own: nvcc refuses a device lambda whose first capture is
+    // inside `if constexpr`.)
     int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng) {
-      const Eff eff = eff_;
-      if (mode_ == AcceptanceMode::weight) {
-        if (static_cast<int>(factor_.extent(0)) < count) factor_ = Vector<T>("sagips::sim::acceptance", count);
-        if (static_cast<int>(grad_.extent(0)) < count) grad_ = Matrix<T>("sagips::sim::acceptance_grad", count, D);
-        if (static_cast<int>(wbefore_.extent(0)) < count) wbefore_ = Vector<T>("sagips::sim::acceptance_w", count);
-        auto factor = factor_;
-        auto grad = grad_;
-        auto wb = wbefore_;
-        Kokkos::parallel_for(
-            "sagips::sim::acceptance_weight", Kokkos::RangePolicy<ExecSpace>(0, count), KOKKOS_LAMBDA(int i) {
-              using Dx = autodiff::Dual<T, D>;
-              Dx x[D];
-              for (int d = 0; d < D; ++d) x[d] = Dx::variable(events(i, d), d);
-              const Dx e = eff(x);
-              factor(i) = e.v;
-              for (int d = 0; d < D; ++d) grad(i, d) = e.d[d];
-              wb(i) = weights(i);
-              weights(i) *= e.v;
-            });
-        return count;
+      if constexpr (Mode == AcceptanceMode::rejection) {
+        return reject(events, weights, count, rng);
+      } else {
+        return weigh(events, weights, count);
       }
-      return detail::compact<T>(
-          events, weights, count,
-          KOKKOS_LAMBDA(int i) {
-            T x[D];
-            for (int d = 0; d < D; ++d) x[d] = events(i, d);
-            return rng.template uniform<T>(static_cast<std::uint64_t>(i)) < eff(x);
-          },
-          origin_, scratch_, wscratch_);
+    }
+    void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
+      if constexpr (Mode == AcceptanceMode::rejection) {
+        compactor_.scatter_back(d_events, d_weights, before, after);
+      } else {
+        weigh_vjp(d_events, d_weights, after);
+      }
     }
 
-    void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
-      if (mode_ == AcceptanceMode::rejection) {
-        detail::uncompact<T>(d_events, d_weights, before, after, origin_, scratch_, wscratch_);
-        return;
-      }
-      // w' = w eff(x): dL/dx += dL/dw' w deff/dx, dL/dw = dL/dw' eff(x).
+   private:
+    int reject(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng) {
+      const Eff eff = eff_;
+      return compactor_.keep_if(events, weights, count, KOKKOS_LAMBDA(int i) {
+        T x[D];
+        for (int d = 0; d < D; ++d) x[d] = events(i, d);
+        return rng.template uniform<T>(static_cast<std::uint64_t>(i)) < eff(x);
+      });
+    }
+
+    int weigh(Matrix<T> events, Vector<T> weights, int count) {
+      if (static_cast<int>(factor_.extent(0)) < count) factor_ = Vector<T>("sagips::sim::acceptance", count);
+      if (static_cast<int>(grad_.extent(0)) < count) grad_ = Matrix<T>("sagips::sim::acceptance_grad", count, D);
+      if (static_cast<int>(wbefore_.extent(0)) < count) wbefore_ = Vector<T>("sagips::sim::acceptance_w", count);
+      const Eff eff = eff_;
+      auto factor = factor_;
+      auto grad = grad_;
+      auto wb = wbefore_;
+      Kokkos::parallel_for(
+          "sagips::sim::acceptance_weight", Kokkos::RangePolicy<ExecSpace>(0, count), KOKKOS_LAMBDA(int i) {
+            using Dx = autodiff::Dual<T, D>;
+            Dx x[D];
+            for (int d = 0; d < D; ++d) x[d] = Dx::variable(events(i, d), d);
+            const Dx e = eff(x);
+            factor(i) = e.v;
+            for (int d = 0; d < D; ++d) grad(i, d) = e.d[d];
+            wb(i) = weights(i);
+            weights(i) *= e.v;
+          });
+      return count;
+    }
+
+    // w' = w eff(x): dL/dx += dL/dw' w deff/dx, dL/dw = dL/dw' eff(x).
+    void weigh_vjp(Matrix<T> d_events, Vector<T> d_weights, int after) {
       auto factor = factor_;
       auto grad = grad_;
       auto wb = wbefore_;
@@ -199,12 +149,10 @@ struct Acceptance {
           });
     }
 
-   private:
     Eff eff_;
-    AcceptanceMode mode_;
-    Vector<T> factor_, wbefore_, wscratch_;
-    Matrix<T> grad_, scratch_;
-    Kokkos::View<int*, MemSpace> origin_;
+    Vector<T> factor_, wbefore_;  // the weight mode's per-event efficiency, weight before, d eff/dx
+    Matrix<T> grad_;
+    Compactor<T> compactor_;  // the rejection mode's
   };
 };
 
@@ -313,24 +261,19 @@ struct Cuts {
     Impl(const Cuts& c, const Box<D>&) : pred_(c.keep) {}
     int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng) {
       const Pred pred = pred_;
-      return detail::compact<T>(
-          events, weights, count,
-          KOKKOS_LAMBDA(int i) {
-            T x[D];
-            for (int d = 0; d < D; ++d) x[d] = events(i, d);
-            return pred(x);
-          },
-          origin_, scratch_, wscratch_);
+      return compactor_.keep_if(events, weights, count, KOKKOS_LAMBDA(int i) {
+        T x[D];
+        for (int d = 0; d < D; ++d) x[d] = events(i, d);
+        return pred(x);
+      });
     }
     void vjp(Matrix<T> d_events, Vector<T> d_weights, int before, int after) {
-      detail::uncompact<T>(d_events, d_weights, before, after, origin_, scratch_, wscratch_);
+      compactor_.scatter_back(d_events, d_weights, before, after);
     }
 
    private:
     Pred pred_;
-    Matrix<T> scratch_;
-    Vector<T> wscratch_;
-    Kokkos::View<int*, MemSpace> origin_;
+    Compactor<T> compactor_;
   };
 };
 

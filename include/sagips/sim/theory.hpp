@@ -15,7 +15,16 @@
 //     static std::array<const char*, 2> names();                              // for printing
 //   };
 //
-// Use sagips::math functions inside operator() (they have the Dual overloads).
+// As a list (check_theory<Theory>() asserts each point at compile time; the pipeline calls it):
+//   1. static constexpr int num_params >= 1, the number of physics parameters P
+//   2. static constexpr int dim >= 1, the event dimension D
+//   3. static Box<dim> domain(), where events live (a positive, finite width in every dimension)
+//   4. a const call operator, templated on the parameter scalar S and the coordinate scalar X, that
+//      returns the unnormalised density (>= 0, finite) as an S: callable with (S, X) = (float, float),
+//      (double, double), (Dual<float, P>, float) and (Dual<double, P>, double)
+//   5. optional: truth(), lower_bounds(), upper_bounds(), names(), name()
+// Use sagips::math functions inside operator() (they have the Dual overloads). Check the derivatives
+// with sagips::testing::check_theory_gradient (sagips/testing/gradients.hpp).
 
 #include <cxxabi.h>
 
@@ -50,17 +59,77 @@ struct has_names : std::false_type {};
 template <class T>
 struct has_names<T, std::void_t<decltype(T::names())>> : std::true_type {};
 template <class T, class = void>
-struct is_theory : std::false_type {};
-template <class T>
-struct is_theory<T, std::void_t<decltype(T::num_params), decltype(T::dim), decltype(T::domain())>>
-    : std::bool_constant<(T::num_params > 0) && (T::dim > 0)> {};
-}  // namespace detail
-
-namespace detail {
-template <class T, class = void>
 struct has_name : std::false_type {};
 template <class T>
 struct has_name<T, std::void_t<decltype(T::name())>> : std::true_type {};
+
+// The call operator with parameter scalar S and coordinate scalar X, returning an S.
+template <class Theory, class S, class X, class = void>
+struct density_callable : std::false_type {};
+template <class Theory, class S, class X>
+struct density_callable<Theory, S, X,
+                        std::void_t<decltype(std::declval<const Theory&>()(std::declval<const S*>(),
+                                                                            std::declval<const X*>()))>>
+    : std::is_convertible<decltype(std::declval<const Theory&>()(std::declval<const S*>(), std::declval<const X*>())),
+                          S> {};
+
+template <class Theory, class = void>
+struct count_of {  // num_params and dim, when both are integral constants
+  static constexpr bool ok = false;
+  static constexpr int params = 1, dim = 1;
+};
+template <class Theory>
+struct count_of<Theory, std::void_t<std::integral_constant<int, Theory::num_params>,
+                                    std::integral_constant<int, Theory::dim>>> {
+  static constexpr bool ok = true;
+  static constexpr int params = Theory::num_params, dim = Theory::dim;
+};
+
+template <class Theory, int D, class = void>
+struct has_domain : std::false_type {};
+template <class Theory, int D>
+struct has_domain<Theory, D, std::void_t<decltype(Theory::domain())>>
+    : std::is_convertible<decltype(Theory::domain()), Box<D>> {};
+
+template <class Theory>
+struct TheoryContract {
+  using Counts = count_of<Theory>;
+  static constexpr bool counts = Counts::ok;
+  static constexpr bool params_positive = Counts::params >= 1;
+  static constexpr bool dim_positive = Counts::dim >= 1;
+  static constexpr bool domain = has_domain<Theory, Counts::dim>::value;
+  static constexpr bool plain_call =
+      density_callable<Theory, float, float>::value && density_callable<Theory, double, double>::value;
+  static constexpr int duals = Counts::params >= 1 ? Counts::params : 1;
+  static constexpr bool dual_call = density_callable<Theory, autodiff::Dual<float, duals>, float>::value &&
+                                    density_callable<Theory, autodiff::Dual<double, duals>, double>::value;
+  static constexpr bool holds = counts && params_positive && dim_positive && domain && plain_call && dual_call;
+};
+}  // namespace detail
+
+// True when Theory meets the contract; otherwise the first point it misses, as a static_assert (the
+// compiler's note "required from check_theory<Theory>" names the theory).
+template <class Theory>
+constexpr bool check_theory() {
+  using C = detail::TheoryContract<Theory>;
+  static_assert(C::counts, "a theory needs `static constexpr int num_params` and `static constexpr int dim`");
+  static_assert(!C::counts || C::params_positive, "a theory's num_params must be at least 1");
+  static_assert(!C::counts || C::dim_positive, "a theory's dim (the event dimension) must be at least 1");
+  static_assert(!C::counts || C::domain, "a theory needs `static Box<dim> domain()`, the region where events live");
+  static_assert(!C::counts || C::plain_call,
+                "a theory's operator() must be a template on the parameter and coordinate scalars: "
+                "`template <class S, class X> S operator()(const S* p, const X* x) const`");
+  static_assert(!C::counts || !C::plain_call || C::dual_call,
+                "a theory's operator() must accept Dual<T, num_params> parameters with T coordinates "
+                "(write it with the parameter scalar S and sagips::math functions throughout)");
+  return C::holds;
+}
+
+namespace detail {
+template <class T, class = void>
+struct is_theory : std::false_type {};
+template <class T>
+struct is_theory<T, std::enable_if_t<TheoryContract<T>::holds>> : std::true_type {};
 }  // namespace detail
 
 template <class T>

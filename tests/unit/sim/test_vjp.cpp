@@ -1,10 +1,12 @@
 // Vector-Jacobian products of every sampler, stage and a whole pipeline against central finite
-// differences with common random numbers (the same keys on both sides), in double.
+// differences with common random numbers (the same keys on both sides), in double; each built-in
+// stage and theory also through the public checkers (sagips/testing/gradients.hpp).
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
 #include <sagips/sim.hpp>
+#include <sagips/testing/gradients.hpp>
 
 namespace sim = sagips::sim;
 using sagips::Matrix;
@@ -133,10 +135,34 @@ TEST_CASE("every stage: a whole pipeline's dL/dp matches finite differences") {
     sim::BasicPipeline<double, sim::Proxy2D, sim::InverseCdf2D<48>, sim::Cuts<LowerHalf>> d;
     CHECK(vjp_error(d, 3, 300) < 1e-6);
   }
-  using Reject = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, sim::Acceptance<Efficiency>>;
-  Reject reject(sim::Beta1D{}, sim::InverseCdf1D<64>{},
-                sim::Acceptance<Efficiency>{Efficiency{}, sim::AcceptanceMode::rejection});
+  using Rejection = sim::Acceptance<Efficiency, sim::AcceptanceMode::rejection>;
+  using Reject = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, Rejection>;
+  Reject reject(sim::Beta1D{}, sim::InverseCdf1D<64>{}, Rejection{Efficiency{}});
   CHECK(vjp_error(reject, 3, 300) < 1e-6);
+}
+
+TEST_CASE("every built-in stage: its own vjp against finite differences (sagips::testing::check_stage_vjp)") {
+  namespace st = sagips::testing;
+  CHECK(st::check_stage_vjp<sim::Proxy2D>(sim::GaussianSmearing{0.02}));
+  CHECK(st::check_stage_vjp<sim::Beta1D>(sim::GaussianSmearing{0.05}));
+  CHECK(st::check_stage_vjp<sim::Proxy2D>(sim::Acceptance<Efficiency>{}));
+  CHECK(st::check_stage_vjp<sim::Proxy2D>(sim::Acceptance<Efficiency, sim::AcceptanceMode::rejection>{}));
+  CHECK(st::check_stage_vjp<sim::Beta1D>(sim::Acceptance<Efficiency, sim::AcceptanceMode::rejection>{}));
+  CHECK(st::check_stage_vjp<sim::Proxy2D>(sim::Background<>{0.3}));
+  CHECK(st::check_stage_vjp<sim::Proxy2D>(sim::Cuts<LowerHalf>{}));
+  st::StageCheckOptions many;
+  many.events = 200;  // enough that some events are dropped and some kept
+  const auto cuts = st::check_stage_vjp<sim::Beta1D>(sim::Cuts<LowerHalf>{}, many);
+  CHECK(cuts);
+  CHECK(cuts.compared() > 2 * 150);  // events and weights of the kept and the dropped alike
+}
+
+TEST_CASE("every built-in theory: its Dual gradient against finite differences (check_theory_gradient)") {
+  namespace st = sagips::testing;
+  CHECK(st::check_theory_gradient(sim::Proxy2D{}, sim::Proxy2D::truth()));
+  CHECK(st::check_theory_gradient(sim::Beta1D{}, sim::Beta1D::truth()));
+  CHECK(st::check_theory_gradient(sim::DecayPeak1D{}, sim::DecayPeak1D::truth()));
+  CHECK(st::check_theory_gradient(sim::DecayPeak1D{}, {1.0, 0.8, 5.0, 0.3}, {{{0.1}}, {{4.9}}, {{9.5}}}));
 }
 
 TEST_CASE("stages do what they say") {
@@ -229,4 +255,46 @@ TEST_CASE("generated data: the same events before smearing with and without the 
   for (int i = 0; i < 20000; ++i)
     for (int d = 0; d < 2; ++d) var += (a(i, d) - b(i, d)) * (a(i, d) - b(i, d)) / 40000;
   CHECK(std::sqrt(var) == doctest::Approx(0.01).epsilon(0.03));
+}
+
+namespace {
+struct FallingHalf {  // eff(x) = 1 - x / 2
+  template <class S>
+  KOKKOS_INLINE_FUNCTION S operator()(const S* x) const {
+    return S(1) - S(0.5) * x[0];
+  }
+};
+}  // namespace
+
+TEST_CASE("acceptance by rejection is unweighted: generate_events takes it and keeps eff(x) of the events") {
+  // A flat density on [a, b] = [0.001, 0.999] (Beta1D at p = (0, 0)) and eff(x) = 1 - x / 2: the accepted
+  // fraction is the mean of eff over [a, b], 3/4 exactly here, and the accepted events have the density
+  // (1 - x / 2) / Z, whose mean is below.
+  using Rejection = sim::Acceptance<FallingHalf, sim::AcceptanceMode::rejection>;
+  static_assert(!Rejection::Impl<float, 1>::weighted && sim::Acceptance<FallingHalf>::Impl<float, 1>::weighted);
+  using Pipe = sim::BasicPipeline<double, sim::Beta1D, sim::InverseCdf1D<64>, Rejection>;
+  static_assert(!Pipe::weighted, "the rejection form makes an unweighted pipeline");
+  const double a = sim::Beta1D::domain().lower[0], b = sim::Beta1D::domain().upper[0];
+  const double z = (b - a) - (b * b - a * a) / 4;
+  const double expected_fraction = z / (b - a);
+  const double expected_mean = ((b * b - a * a) / 2 - (b * b * b - a * a * a) / 6) / z;
+  REQUIRE(expected_fraction == doctest::Approx(0.75));
+  Pipe pipe;
+  Matrix<double> p("p", 1, 2);  // a = b = 0
+  const int m = 400000;
+  const auto out = pipe.forward(p, m, {3, 0, 1});
+  CHECK(out.weights.extent(0) == 0);
+  const double fraction = double(out.count) / m;
+  CHECK(std::abs(fraction - expected_fraction) < 0.004);  // 6 binomial sigmas
+
+  const long n = 100000;
+  const auto events = sim::generate_events(pipe, {0.0, 0.0}, n, 11);
+  REQUIRE(events.extent(0) == static_cast<std::size_t>(n));
+  double mean = 0;
+  for (long i = 0; i < n; ++i) {
+    REQUIRE(events(i, 0) > a);
+    REQUIRE(events(i, 0) < b);
+    mean += events(i, 0) / n;
+  }
+  CHECK(std::abs(mean - expected_mean) < 0.004);  // the mean's sigma: 0.0009
 }
