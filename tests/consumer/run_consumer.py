@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""Install sagips into a staging folder and build a separate project against it, two ways:
-with the compiler and `pkg-config --cflags --libs sagips`, and as a Meson project using
-`dependency('sagips')`. Both programs then run under mpirun on 2 ranks.
+"""Install sagips into a staging folder, check the flags its pkg-config files carry, and build a
+separate project against it with -Wall -Wextra -Werror, two ways: with the compiler and
+`pkg-config --cflags --libs sagips-native` (the native instruction set, where Eigen's vector code
+lives), and as a Meson project using `dependency('sagips')`. Both programs then run under mpirun
+on 2 ranks.
 
     run_consumer.py BUILD_DIR PROJECT_DIR MESON MPIRUN COMPILER...
+
+The flags checked: every include and library directory exists (Trilinos' CMake package once put
+-I/usr/lib/include there), only sagips's own include directory is a plain -I (those of Kokkos,
+MPI, Eigen, CLI11 and nlohmann/json are -isystem, or their headers warn in the user's build), every
+library is a shared one (no .a, no -l that only a static archive answers), and sagips-native adds
+the compiler's native-ISA flag.
 """
 import os
 import pathlib
@@ -18,6 +26,55 @@ def run(cmd, **kw):
     subprocess.run([str(c) for c in cmd], check=True, **kw)
 
 
+def pkg_config(env, *args):
+    return subprocess.run(["pkg-config", *args], env=env, check=True, capture_output=True,
+                          text=True).stdout.split()
+
+
+def linker_dirs(compiler):
+    """The directories the compiler's linker searches by default."""
+    out = subprocess.run(compiler + ["-print-search-dirs"], check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("libraries:"):
+            return [pathlib.Path(d) for d in line.split("=", 1)[1].split(":") if d]
+    return []
+
+
+def flag_problems(env, module, staged_include, compiler):
+    """What is wrong with the flags `pkg-config` gives for module; empty when nothing is."""
+    problems = []
+    cflags = pkg_config(env, "--cflags", module)
+    for f in cflags:
+        if f in ("-I", "-isystem"):
+            problems.append(f"{module}: '{f}' with its directory as a separate word")
+            continue
+        for prefix in ("-I", "-isystem"):
+            if f.startswith(prefix):
+                d = pathlib.Path(f[len(prefix):])
+                if not d.is_dir():
+                    problems.append(f"{module}: include directory {d} does not exist")
+                elif prefix == "-I" and d.resolve() != staged_include.resolve():
+                    problems.append(f"{module}: {d} is -I, so its headers' warnings reach the user; "
+                                    "it should be -isystem")
+                break
+    libs = pkg_config(env, "--libs", module)
+    lib_dirs = [pathlib.Path(f[2:]) for f in libs if f.startswith("-L")] + linker_dirs(compiler)
+    for f in libs:
+        if f.startswith("-L") and not pathlib.Path(f[2:]).is_dir():
+            problems.append(f"{module}: library directory {f[2:]} does not exist")
+        elif f.endswith(".a"):
+            problems.append(f"{module}: static archive {f}")
+        elif f.startswith("-l"):
+            name = f"lib{f[2:]}.so"
+            if not any((d / name).exists() for d in lib_dirs):
+                problems.append(f"{module}: {f} has no shared library {name} (only a static archive "
+                                "or nothing answers it)")
+        elif not f.startswith("-") and not pathlib.Path(f).exists():
+            problems.append(f"{module}: library {f} does not exist")
+    return problems
+
+
 def main() -> int:
     build_dir, project_dir, meson, mpirun = (pathlib.Path(a) for a in sys.argv[1:5])
     compiler = sys.argv[5:]
@@ -25,30 +82,47 @@ def main() -> int:
         tmp = pathlib.Path(tmp)
         stage = tmp / "stage"
         run([meson, "install", "-C", build_dir, "--no-rebuild", "--destdir", stage, "--quiet"])
-        pcs = list(stage.rglob("sagips.pc"))
-        if len(pcs) != 1:
-            print(f"FAIL: expected one installed sagips.pc, found {pcs}")
+        pcs = {p.name: p for p in stage.rglob("*.pc")}
+        if "sagips.pc" not in pcs:
+            print(f"FAIL: sagips.pc was not installed (found {sorted(pcs)})")
             return 1
         headers = list(stage.rglob("sagips/sagips.hpp"))
         if len(headers) != 1:
             print("FAIL: the umbrella header sagips/sagips.hpp was not installed")
             return 1
-        env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent))
-        print(pcs[0].read_text())
+        staged_include = headers[0].parent.parent
+        pc_dir = pcs["sagips.pc"].parent
+        env = dict(os.environ, PKG_CONFIG_PATH=str(pc_dir))
+        for p in pcs.values():
+            print(f"--- {p.name}\n{p.read_text()}")
 
-        # 1. Plain compiler + pkg-config.
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sagips"], env=env, check=True,
-                               capture_output=True, text=True).stdout.split()
+        problems = flag_problems(env, "sagips", staged_include, compiler)
+        if "sagips-native.pc" not in pcs:
+            problems.append(f"sagips-native.pc was not installed (found {sorted(pcs)})")
+        else:
+            problems += flag_problems(env, "sagips-native", staged_include, compiler)
+            native = set(pkg_config(env, "--cflags", "sagips-native")) - set(pkg_config(env, "--cflags", "sagips"))
+            if not native & {"-march=native", "-mcpu=native"}:
+                problems.append(f"sagips-native adds {sorted(native)}, not -march=native or -mcpu=native")
+        for p in problems:
+            print("FAIL:", p)
+        if problems:
+            return 1
+
+        # 1. Plain compiler + pkg-config, as docs/getting-started.md shows it.
+        flags = pkg_config(env, "--cflags", "--libs", "sagips-native")
         exe_pc = tmp / "consumer_pkgconfig"
-        run(compiler + ["-std=c++17", str(project_dir / "main.cpp"), "-o", str(exe_pc)] + flags, env=env)
+        run(compiler + ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", project_dir / "main.cpp",
+                        "-o", exe_pc] + flags, env=env)
         run([mpirun, "--oversubscribe", "-np", "2", exe_pc], env=env)
 
-        # 2. A Meson project with dependency('sagips').
+        # 2. A Meson project with dependency('sagips'), warnings as errors (see its meson.build).
         build = tmp / "build"
-        run([meson, "setup", build, project_dir, f"-Dpkg_config_path={pcs[0].parent}"], env=env)
+        run([meson, "setup", build, project_dir, f"-Dpkg_config_path={pc_dir}"], env=env)
         run([meson, "compile", "-C", build], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "consumer"], env=env)
-    print("consumer OK: built against the installed headers via pkg-config and via Meson")
+    print("consumer OK: flags checked; built with -Werror against the installed headers via "
+          "pkg-config (sagips-native) and via Meson (sagips)")
     return 0
 
 

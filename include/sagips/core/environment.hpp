@@ -8,14 +8,19 @@
 // A program started without mpirun is one rank (MPI singleton). If MPI or Kokkos were already
 // initialized by the caller, Environment leaves them alone and does not finalize them.
 // Kokkos Views must not outlive the Environment: keep them inside the body.
+// Kokkos takes its own flags (--kokkos-threads=N, --kokkos-help, ...) out of argv; -h/--help are
+// left to the program and never shown to Kokkos, so --help prints the program's help alone.
 
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
@@ -42,7 +47,7 @@ class Environment {
                   ", sagips needs " + std::to_string(required_thread_level));
     }
     if (!Kokkos::is_initialized()) {
-      Kokkos::initialize(argc, argv);
+      initialize_kokkos(argc, argv);
       owns_kokkos_ = true;
     }
   }
@@ -65,6 +70,36 @@ class Environment {
   static std::string execution_space() { return ExecSpace::name(); }
 
  private:
+  static bool is_help_flag(const char* arg) {
+    return std::strcmp(arg, "-h") == 0 || std::strcmp(arg, "--help") == 0;
+  }
+
+  // Kokkos answers -h/--help with its own 40-line banner; the program's --help should show the
+  // program's options only, so Kokkos gets argv without them (--kokkos-help still reaches it).
+  // Kokkos removes the --kokkos-* arguments it consumed from the argv it was given; the same are
+  // then removed from the caller's argv, so that the program's own parser never sees them.
+  static void initialize_kokkos(int& argc, char**& argv) {
+    std::vector<char*> for_kokkos;
+    for (int i = 0; i < argc; ++i)
+      if (i == 0 || !is_help_flag(argv[i])) for_kokkos.push_back(argv[i]);
+    for_kokkos.push_back(nullptr);
+    int kokkos_argc = static_cast<int>(for_kokkos.size()) - 1;
+    Kokkos::initialize(kokkos_argc, for_kokkos.data());
+    // What Kokkos left is an ordered subsequence of what it was given (it only shifts pointers).
+    int kept = 0;
+    int next = 0;
+    for (int i = 0; i < argc; ++i) {
+      if (i > 0 && is_help_flag(argv[i])) {
+        argv[kept++] = argv[i];
+      } else if (next < kokkos_argc && for_kokkos[static_cast<std::size_t>(next)] == argv[i]) {
+        argv[kept++] = argv[i];
+        ++next;
+      }
+    }
+    argv[kept] = nullptr;
+    argc = kept;
+  }
+
   bool owns_mpi_ = false;
   bool owns_kokkos_ = false;
   int rank_ = 0;
