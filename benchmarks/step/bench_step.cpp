@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
       cfg.events_per_sample = std::max(1, n / sets);
       cfg.profile = true;
       cfg.steps = 1000000;
+      // The step the PyTorch peer (torch_step.py) does: the paper's generator, one discriminator update.
+      cfg.generator_noise = 1;
+      cfg.ema = 0;
+      cfg.disc_steps = 1;
       Trainer trainer(MPI_COMM_SELF, cfg, sagips::exchange::Config{}, pipe, real, sim::Proxy2D::lower_bounds(),
                       sim::Proxy2D::upper_bounds());
       long step = 0;

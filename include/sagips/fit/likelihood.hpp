@@ -10,7 +10,7 @@
 
 #include <mpi.h>
 
-#include <Eigen/Dense>
+#include "sagips/core/eigen.hpp"
 #include <array>
 #include <limits>
 #include <sstream>

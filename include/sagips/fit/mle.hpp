@@ -9,7 +9,7 @@
 // iterations. Every rank runs the same iterations (the likelihood is reduced over the communicator),
 // so all ranks return the same result.
 
-#include <Eigen/Dense>
+#include "sagips/core/eigen.hpp"
 #include <array>
 #include <cmath>
 #include <string>

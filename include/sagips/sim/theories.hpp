@@ -1,6 +1,6 @@
 #pragma once
 // Built-in theories.
-//   Proxy2D      the SAGIPS 2-D proxy (DESIGN.md section 5)
+//   Proxy2D      the SAGIPS 2-D proxy: x^p0 (1-x)^p1 y^p2 (1-y)^p3 (1 + p4 x y) on [0.001, 0.999]^2
 //   Beta1D       x^a (1 - x)^b on [0.001, 0.999]
 //   DecayPeak1D  an exponential decay with a Gaussian peak on [0, 10] (a lifetime measurement with a
 //                resonance on top): exp(-x / tau) + A exp(-(x - mu)^2 / (2 s^2))

@@ -37,6 +37,7 @@ struct TrainerConfig {
   // (docs/results.md); 1 is the SAGIPS paper's generator.
   double generator_noise = 0;
   double ema = 0.995;             // decay of the generator's weight average, which the estimates read (0: none)
+  int disc_steps = 1;             // discriminator updates per generator update (the extra ones on fresh events)
   bool average_discriminator = false;  // also average the discriminator's gradients over a model's ranks
   bool poll_each_layer = false;   // drive the exchange between the discriminator's layers too (default: row blocks)
   std::uint64_t seed = 1;              // networks' initialisation and every random stream of training
@@ -69,6 +70,7 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"loss", c.loss},
                      {"generator_noise", c.generator_noise},
                      {"ema", c.ema},
+                     {"disc_steps", c.disc_steps},
                      {"average_discriminator", c.average_discriminator},
                      {"poll_each_layer", c.poll_each_layer},
                      {"seed", c.seed},
@@ -135,6 +137,7 @@ inline std::string validate(const TrainerConfig& c) {
         d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
         d::named_problem("generator_noise", check_real(c.generator_noise, d::noise_range)),
         d::named_problem("ema", check_real(c.ema, d::ema_range)),
+        d::named_problem("disc_steps", check_integer(c.disc_steps, d::at_least_one_int)),
         d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
         d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
         d::named_problem("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
@@ -186,6 +189,8 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->transform(cli::real(d::noise_range))->capture_default_str()->group(run);
   app.add_option("--ema", c.ema, "decay of the generator's weight average behind the estimates (0: none)")
       ->transform(cli::real(d::ema_range))->capture_default_str()->group(run);
+  app.add_option("--disc-steps", c.disc_steps, "discriminator updates per generator update")
+      ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
   app.add_flag("--average-discriminator", c.average_discriminator,
                "also average the discriminator's gradients over a model's ranks (default: each rank keeps its own)")
       ->group(run);

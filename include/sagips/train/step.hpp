@@ -1,6 +1,7 @@
 #pragma once
 // One training step on one rank, in the order of the SAGIPS step:
 //
+//   (disc_steps - 1 extra discriminator updates first, each on fresh fake and real events)
 //   noise -> generator -> parameters p -> pipeline -> fake events -> discriminator -> generator loss
 //   -> one sweep back through the discriminator (backward_split): dL_G/d(events) for the generator and
 //      the discriminator's own gradients from the same fakes (it has not changed yet)
@@ -115,6 +116,8 @@ class GanStep {
     auto& gen = m.generator();
     auto& disc = m.discriminator();
     StepOutcome out;
+    for (int j = 1; j < cfg_.disc_steps; ++j)
+      extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
 
     // Generator: noise -> unit outputs u -> physics parameters p.
     fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
@@ -186,6 +189,39 @@ class GanStep {
     times.total += clock.total();
     ++times.steps;
     return out;
+  }
+
+  // An extra discriminator update (the j-th of this step): fresh parameter draws, fake events without
+  // their Jacobian, a fresh real batch, one Adam step. Its keys differ from the main step's in the
+  // top bits of the step, so every update draws its own events. (A discriminator that became
+  // non-finite makes the generator's gradient non-finite at the main step, where the vote sees it.)
+  template <class DiscExchange>
+  void extra_discriminator_update(long step, int j, int rank, Models& m, DiscExchange* disc_exchange,
+                                  const sim::EventShard<T>& shard, const Schedule& schedule) {
+    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank),
+                                static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(j) << 48)};
+    auto& disc = m.discriminator();
+    fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
+    scaling_.forward(m.generator().forward(gen_ctx_, noise_), params_);
+    const auto fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false);
+    const int n = fake.count;
+    const auto rows = std::make_pair(0, n);
+    const T norm = static_cast<T>(n);
+    const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
+    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
+    loss_.template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+    disc.backward(fake_ctx_, d_out_fd, Matrix<T>(), nn::ParamGrad::overwrite);
+    shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+    const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
+    const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
+    loss_.template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+    disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
+    if (disc_exchange) {
+      disc_exchange->start(disc.grads(), step);
+      disc_exchange->finish();
+    }
+    m.discriminator_optimizer().set_lr(static_cast<T>(cfg_.lr_discriminator * schedule.lr_factor(step)));
+    m.discriminator_optimizer().step(disc.params(), disc.grads());
   }
 
   // Standard normal noise times `scale` (0: all zero, the generator a point estimate).

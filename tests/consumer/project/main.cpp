@@ -2,6 +2,7 @@
 // the counter-based generator, all through #include <sagips/...>.
 #include <sagips/sagips.hpp>
 
+#include <cmath>
 #include <cstdio>
 
 int main(int argc, char** argv) {
@@ -15,6 +16,14 @@ int main(int argc, char** argv) {
     const sagips::random::CounterRng rng(sagips::random::stream_key(1, env.rank(), 1));
     Kokkos::parallel_reduce(
         "mean", 4000, KOKKOS_LAMBDA(int i, double& acc) { acc += rng.uniform<double>(i); }, local);
+    // A dense network's forward pass: Eigen's matrix products in this translation unit, which must
+    // compile warning-free under -Wall -Wextra -Werror with the native instruction set.
+    sagips::nn::Mlp<2, 1, sagips::nn::Hidden<16, 16>, sagips::nn::LeakyRelu> net;
+    auto ctx = net.make_context(64);
+    sagips::Matrix<float> in("in", 64, 2);
+    Kokkos::deep_copy(in, 0.5f);
+    const auto out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), net.forward(ctx, in));
+    if (!std::isfinite(out(0, 0))) ok = 0;
     int all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, env.comm());
     if (env.is_root())

@@ -621,3 +621,24 @@ TEST_CASE("Dual: the 2-D proxy density and its gradient inside a Kokkos kernel")
   CHECK(h(4) == doctest::Approx(s * std::log(1 - y)).epsilon(1e-13));
   CHECK(h(5) == doctest::Approx(base * x * y).epsilon(1e-13));
 }
+
+namespace {
+// The shape GCC 12 miscompiled with AVX-512 and its SLP vectorizer (meson.build turns SLP off for
+// GCC < 13): a quotient of a constant by (x - p0), plus p2. Out of line, so it is compiled on its own.
+using D3 = sagips::autodiff::Dual<double, 3>;
+[[gnu::noinline]] D3 quotient_plus(const D3* p, const double* x) {
+  const D3 dx = x[0] - p[0];
+  return D3(0.5) / dx + p[2];
+}
+}  // namespace
+
+TEST_CASE("the compiler keeps the derivative lanes of a Dual quotient apart (GCC 12 with AVX-512 did not)") {
+  D3 p[3];
+  for (int j = 0; j < 3; ++j) p[j] = D3::variable(j + 1.0, j);
+  const double x = 0.5;
+  const D3 r = quotient_plus(p, &x);
+  CHECK(r.v == 2.0);
+  CHECK(r.d[0] == 2.0);  // 0.5 / (x - p0)^2
+  CHECK(r.d[1] == 0.0);
+  CHECK(r.d[2] == 1.0);
+}

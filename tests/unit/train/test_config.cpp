@@ -124,7 +124,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
 
 TEST_CASE("train/config: integer options take whole decimal numbers in their range, never clamped") {
   const auto flags = flags_of_type("INT"), uflags = flags_of_type("UINT");
-  CHECK(flags.size() + uflags.size() == 16);  // 11 training, 5 exchange
+  CHECK(flags.size() + uflags.size() == 17);  // 12 training, 5 exchange
   for (const auto& list : {flags, uflags})
     for (const auto& flag : list) {
       CAPTURE(flag);

@@ -7,7 +7,7 @@
 //    in team scratch memory; the weight gradient is reduced in two deterministic passes (per-chunk
 //    partial sums, then a sum over chunks) instead of atomics.
 
-#include <Eigen/Core>
+#include "sagips/core/eigen.hpp"
 #include <Kokkos_Core.hpp>
 #include <algorithm>
 
