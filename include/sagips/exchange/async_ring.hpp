@@ -17,6 +17,10 @@
 // member's whole window (offset 0 of that window: the flat buffer is one tensor), skips a read that is
 // not finite (counted in stats().nonfinite_reads), sums in rank order, (barrier). Without the barriers
 // a rank may read a member's previous-step values. Device buffers pass through the host window.
+//
+// Compression (Config::compression): the rings carry 16-bit values (detail/ring.hpp) and a leader
+// broadcasts its result encoded, keeping the decoded value itself, so its group ends with its bits.
+// The one-sided windows hold T: --rma with compression is refused on every rank.
 
 #include <mpi.h>
 
@@ -30,6 +34,7 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
+#include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/groups.hpp"
 #include "sagips/exchange/detail/ring.hpp"
@@ -39,7 +44,8 @@ namespace sagips::exchange {
 struct AsyncRing {
   static constexpr const char* name = "async-ring";
   static constexpr bool device_buffers = true;
-  static constexpr const char* options = "group-size outer-period mode rma rma-barrier chunk-threshold";
+  static constexpr bool compressible = true;
+  static constexpr const char* options = "group-size outer-period mode rma rma-barrier chunk-threshold compression";
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {
@@ -52,6 +58,10 @@ struct AsyncRing {
       rank_ = world_.rank();
       std::string problem;
       if (c.outer_period < 1) problem = "outer period " + std::to_string(c.outer_period) + " must be at least 1";
+      else if (c.rma && c.compression != Compression::none)
+        problem = std::string("--compression ") + to_string(c.compression) +
+                  " is refused with --rma: the one-sided windows hold full-precision values, and compression is for "
+                  "two-sided messages (drop one of the two)";
       check_all(world_, problem, "the async ring's set-up");
       g_ = detail::resolve_group_size(world_, c.group_size);
       leader_ = rank_ % g_ == 0;
@@ -102,7 +112,9 @@ struct AsyncRing {
       if (ring_comm_ != MPI_COMM_NULL)
         this->stats_.wait_seconds +=
             ring_.finish(std::string("the async-ring ") + ring_what_ + " exchange of step " + std::to_string(step_));
-      if (broadcast_) {
+      if (broadcast_ && c_.compression != Compression::none) {
+        broadcast_compressed();
+      } else if (broadcast_) {
         Ops::fence();
         MPI_Request r;
         MPI_Ibcast(grads_.data(), static_cast<int>(n_), mpi_type<T>(), 0, group_, &r);
@@ -136,7 +148,21 @@ struct AsyncRing {
     void begin_ring(MPI_Comm comm, bool chunked, const char* what) {
       ring_comm_ = comm;
       ring_what_ = what;
-      ring_.begin(comm, grads_, chunked);
+      ring_.begin(comm, grads_, chunked, c_.compression, this->residual_);
+    }
+    // The leader's result to its group as 16-bit values; the leader keeps the decoded values too.
+    void broadcast_compressed() {
+      using Wire = Codec<T, Space>;
+      if (wire_.extent(0) != n_) wire_ = Kokkos::View<std::uint16_t*, Space>("sagips::exchange::broadcast_wire", n_);
+      if (leader_) Wire::encode_keep(c_.compression, grads_, wire_, this->residual_);
+      Ops::fence();
+      MPI_Request r;
+      MPI_Ibcast(wire_.data(), static_cast<int>(n_), Wire::wire_type(), 0, group_, &r);
+      this->stats_.wait_seconds +=
+          watchdog::wait(group_, &r, 1, "the group leader's broadcast of step " + std::to_string(step_));
+      if (leader_) broadcast_bytes_ += static_cast<double>(n_ * sizeof(std::uint16_t));
+      else Wire::decode(c_.compression, wire_, grads_);
+      Ops::fence();
     }
 
     void rma_average(View grads, std::int64_t step) {
@@ -185,6 +211,7 @@ struct AsyncRing {
     const char* ring_what_ = "";
     detail::RingAverage<T, Space> ring_;
     View grads_;
+    Kokkos::View<std::uint16_t*, Space> wire_;  // a compressed leader broadcast
     std::int64_t step_ = 0;
     MPI_Win win_ = MPI_WIN_NULL;
     T* win_mem_ = nullptr;  // the window's memory, allocated by MPI
