@@ -18,9 +18,10 @@
 // not finite (counted in stats().nonfinite_reads), sums in rank order, (barrier). Without the barriers
 // a rank may read a member's previous-step values. Device buffers pass through the host window.
 //
-// Compression (Config::compression): the rings carry 16-bit values (detail/ring.hpp) and a leader
-// broadcasts its result encoded, keeping the decoded value itself, so its group ends with its bits.
-// The one-sided windows hold T: --rma with compression is refused on every rank.
+// Compression (Config::compression): the rings carry 16-bit values (detail/ring.hpp). A leader's
+// broadcast of the leaders' average stays in T: rounding it would add an error that no residual could
+// return to the same average (the next step averages another set of ranks). The one-sided windows
+// hold T: --rma with compression is refused on every rank.
 
 #include <mpi.h>
 
@@ -34,7 +35,6 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
-#include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/groups.hpp"
 #include "sagips/exchange/detail/ring.hpp"
@@ -112,9 +112,7 @@ struct AsyncRing {
       if (ring_comm_ != MPI_COMM_NULL)
         this->stats_.wait_seconds +=
             ring_.finish(std::string("the async-ring ") + ring_what_ + " exchange of step " + std::to_string(step_));
-      if (broadcast_ && c_.compression != Compression::none) {
-        broadcast_compressed();
-      } else if (broadcast_) {
+      if (broadcast_) {
         Ops::fence();
         MPI_Request r;
         MPI_Ibcast(grads_.data(), static_cast<int>(n_), mpi_type<T>(), 0, group_, &r);
@@ -149,20 +147,6 @@ struct AsyncRing {
       ring_comm_ = comm;
       ring_what_ = what;
       ring_.begin(comm, grads_, chunked, c_.compression, this->residual_);
-    }
-    // The leader's result to its group as 16-bit values; the leader keeps the decoded values too.
-    void broadcast_compressed() {
-      using Wire = Codec<T, Space>;
-      if (wire_.extent(0) != n_) wire_ = Kokkos::View<std::uint16_t*, Space>("sagips::exchange::broadcast_wire", n_);
-      if (leader_) Wire::encode_keep(c_.compression, grads_, wire_, this->residual_);
-      Ops::fence();
-      MPI_Request r;
-      MPI_Ibcast(wire_.data(), static_cast<int>(n_), Wire::wire_type(), 0, group_, &r);
-      this->stats_.wait_seconds +=
-          watchdog::wait(group_, &r, 1, "the group leader's broadcast of step " + std::to_string(step_));
-      if (leader_) broadcast_bytes_ += static_cast<double>(n_ * sizeof(std::uint16_t));
-      else Wire::decode(c_.compression, wire_, grads_);
-      Ops::fence();
     }
 
     void rma_average(View grads, std::int64_t step) {
@@ -211,7 +195,6 @@ struct AsyncRing {
     const char* ring_what_ = "";
     detail::RingAverage<T, Space> ring_;
     View grads_;
-    Kokkos::View<std::uint16_t*, Space> wire_;  // a compressed leader broadcast
     std::int64_t step_ = 0;
     MPI_Win win_ = MPI_WIN_NULL;
     T* win_mem_ = nullptr;  // the window's memory, allocated by MPI
