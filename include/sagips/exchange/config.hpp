@@ -4,6 +4,7 @@
 // what is wrong with one; the command line and the config file refuse the same values at parse time.
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,22 @@ inline const cli::IntRange<int> at_least_one = cli::at_least(1);
 inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
 inline const cli::RealRange timeout_range = cli::non_negative();  // 0: the watchdog off, waits block
 inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
+
+// --compression takes a format's name only (in any case), never the enum's number.
+inline CLI::Validator compression_names() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string lower = text;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (Compression c : {Compression::none, Compression::bf16, Compression::fp16})
+          if (lower == to_string(c)) {
+            text = std::to_string(static_cast<int>(c));  // what CLI11 reads into the enum
+            return "";
+          }
+        return cli::quote(text) + " is not a compression (choose none, bf16 or fp16)";
+      },
+      "none|bf16|fp16");
+}
 
 inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
@@ -142,11 +159,7 @@ inline void add_options(CLI::App& app, Config& c) {
   app.add_option("--compression", c.compression,
                  "gradients on the wire as none, bf16 or fp16 (16-bit floats summed in full precision, with error "
                  "feedback; the strategies whose traffic is sagips's own messages)")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Compression>{{"none", Compression::none},
-                                                                            {"bf16", Compression::bf16},
-                                                                            {"fp16", Compression::fp16}},
-                                          CLI::ignore_case))
-      ->default_str("none")->group(g);
+      ->transform(d::compression_names())->default_str("none")->group(g);
   cli::check_after_parse(app, "sagips-check-exchange-options", [&c] { return validate(c); });
 }
 
