@@ -132,20 +132,44 @@ KOKKOS_INLINE_FUNCTION F widen_from_16(std::uint16_t h) {
 }  // namespace detail
 
 // ---- the scalar conversions -------------------------------------------------------------------
+// bf16 is float's upper half, so from a float the rounding is one integer addition: half a unit of
+// the kept bits, less one unless the last kept bit is odd (ties to even). A carry runs into the
+// exponent (and from the largest binade into Inf), and float's subnormals round as bf16's. NaN and
+// Inf take the general path (a NaN must keep a mantissa bit).
 template <class F>
 KOKKOS_INLINE_FUNCTION std::uint16_t to_bf16(F x) {
+  if constexpr (std::is_same_v<F, float>) {
+    const std::uint32_t u = detail::bits_of(x);
+    if ((u & 0x7F800000u) != 0x7F800000u)
+      return static_cast<std::uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+  }
   return detail::round_to_16<7>(x);
 }
+// fp16 from a float in fp16's normal range (2^-14 <= |x| < 65520, where no rounding reaches Inf):
+// the exponent rebiased (127 -> 15), then the same one addition at the 13 dropped bits.
 template <class F>
 KOKKOS_INLINE_FUNCTION std::uint16_t to_fp16(F x) {
+  if constexpr (std::is_same_v<F, float>) {
+    const std::uint32_t u = detail::bits_of(x), a = u & 0x7FFFFFFFu;
+    if (a >= 0x38800000u && a < 0x477FF000u)
+      return static_cast<std::uint16_t>(((u >> 16) & 0x8000u) |
+                                        ((a - 0x38000000u + 0xFFFu + ((a >> 13) & 1u)) >> 13));
+  }
   return detail::round_to_16<10>(x);
 }
 template <class F = float>
 KOKKOS_INLINE_FUNCTION F from_bf16(std::uint16_t h) {
+  if constexpr (std::is_same_v<F, float>) return detail::from_bits<float>(static_cast<std::uint32_t>(h) << 16);
   return detail::widen_from_16<7, F>(h);
 }
 template <class F = float>
 KOKKOS_INLINE_FUNCTION F from_fp16(std::uint16_t h) {
+  if constexpr (std::is_same_v<F, float>) {
+    const std::uint32_t field = (h >> 10) & 31u;
+    if (field != 0 && field != 31)  // normal: the exponent rebiased (15 -> 127), the mantissa moved up
+      return detail::from_bits<float>(((static_cast<std::uint32_t>(h) & 0x8000u) << 16) |
+                                      (((static_cast<std::uint32_t>(h) & 0x7FFFu) + (112u << 10)) << 13));
+  }
   return detail::widen_from_16<10, F>(h);
 }
 // The format named at run time (bf16 or fp16; none is not a wire format).
