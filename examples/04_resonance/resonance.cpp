@@ -5,13 +5,13 @@
 #include <sagips/sagips.hpp>
 
 namespace sim = sagips::sim;
-using sagips::math::atan;
+namespace math = sagips::math;  // exp, atan, ... for doubles and Duals alike
 
 struct Resonance {  // the normalised density of m on [0.5, 1.5]; p = (mass, width, fraction)
   static constexpr int num_params = 3, dim = 1;
   template <class S, class X>
   KOKKOS_INLINE_FUNCTION S operator()(const S* p, const X* x) const {
-    const S h = p[1] / X(2), area = atan((X(1.5) - p[0]) / h) - atan((X(0.5) - p[0]) / h);
+    const S h = p[1] / X(2), area = math::atan((X(1.5) - p[0]) / h) - math::atan((X(0.5) - p[0]) / h);
     return p[2] * h / (((x[0] - p[0]) * (x[0] - p[0]) + h * h) * area) + (S(1) - p[2]);
   }
   static sim::Box<1> domain() { return {{0.5}, {1.5}}; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Plots a sagips training run: parameter estimates over steps with the truth, and the final
-generator distributions with the maximum-likelihood fit's +-1 sigma band.
+"""Plots a sagips training run: parameter estimates over steps with the truth, and the answer: an
+ensemble's members with its estimate +- sigma (or, for one model, its generator's draws) beside the
+maximum-likelihood fit's +-1 sigma band.
 
     plot.py OUTPUT_DIR            (reads metrics.csv, summary.json, samples.csv; writes training.png)
 """
@@ -33,7 +34,7 @@ def main() -> int:
         ax = axes[0][j]
         mean = [float(r[f"mean_{name}"]) for r in rows]
         std = [float(r[f"std_{name}"]) for r in rows]
-        ax.plot(steps, mean, color="C0", label="generator mean")
+        ax.plot(steps, mean, color="C0", label="rank 0's generator mean")
         ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)],
                         color="C0", alpha=0.25, label="generator spread")
         if truth:
@@ -44,12 +45,23 @@ def main() -> int:
             ax.legend(fontsize=7)
 
         ax = axes[1][j]
-        values = [float(s[name]) for s in samples]
-        ax.hist(values, bins=40, color="C0", alpha=0.7, density=True, label="generator")
+        members = summary.get("member_estimates") or []
+        if len(members) > 1:  # the members' estimates and the ensemble's estimate +- sigma
+            est, sig = summary["parameters"]["estimate"][j], summary["parameters"]["sigma"][j]
+            values = [m[j] for m in members]
+            ax.plot(values, [0.2 + 0.6 * k / (len(values) - 1) for k in range(len(values))], "o", color="C0",
+                    ms=4, label="members")
+            ax.axvspan(est - sig, est + sig, ymin=0.0, ymax=0.5, color="C0", alpha=0.3, label="estimate ±σ")
+            ax.axvline(est, ymax=0.5, color="C0", lw=1.5)
+            ax.set_yticks([])
+            ax.set_ylim(0, 1)
+        else:  # one model: its generator's draws (their spread is not an uncertainty)
+            values = [float(s[name]) for s in samples]
+            ax.hist(values, bins=40, color="C0", alpha=0.7, density=True, label="generator")
         if fit:
             v, s = fit["value"][j], fit["sigma"][j]
-            ax.axvspan(v - s, v + s, color="C1", alpha=0.35, label="MLE ±1σ")
-            ax.axvline(v, color="C1", lw=1)
+            ax.axvspan(v - s, v + s, ymin=0.5 if len(members) > 1 else 0, color="C1", alpha=0.35, label="MLE ±1σ")
+            ax.axvline(v, ymin=0.5 if len(members) > 1 else 0, color="C1", lw=1)
         if truth:
             ax.axvline(truth[j], color="k", ls="--", lw=1, label="truth")
         ax.set_xlabel(name)

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
       ->transform(sagips::cli::real(sagips::cli::non_negative()))
       ->capture_default_str();
   // The main job's defaults (docs/results.md says how they were chosen).
-  app.defaults().steps = 3000;
+  app.defaults().steps = 2500;
   app.defaults().param_samples = 16;
   app.exchange_defaults().strategy = "ensemble";
   app.exchange_defaults().group_size = 1;

@@ -107,6 +107,7 @@ class App {
       Pipeline pipeline = make_pipeline();
       if (!generate_) real_data_pipeline([&make_pipeline] { return make_pipeline(); });
       const HostMatrix<T> data = real_data(env, pipeline);
+      events_ = static_cast<long>(data.extent(0));
       if (env.is_root())
         std::printf("%s: %d rank(s) on %s, %ld real events, strategy %s, loss %s\n",
                     std::filesystem::path(argv[0]).filename().c_str(),
@@ -126,9 +127,12 @@ class App {
 
   const Result& result() const { return result_; }
 
-  // summary.json: the GAN's result and the fit's.
+  // summary.json: the GAN's result, the real data it saw and the fit's result.
   nlohmann::json summary() const {
     nlohmann::json j = result_.gan.to_json();
+    j["data"] = {{"file", data_.file.empty() ? nlohmann::json() : nlohmann::json(data_.file)},
+                 {"events", events_},
+                 {"generated", data_.file.empty()}};
     if (result_.mle) {
       const auto& r = *result_.mle;
       std::vector<std::vector<double>> corr(P, std::vector<double>(P, 0.0));
@@ -270,6 +274,7 @@ class App {
   exchange::Config xcfg_;
   DataOptions data_;
   bool fit_ = true;
+  long events_ = 0;  // real events read or generated
   // Real data (or, truth_level, the same events before the detector stages) at given parameters.
   std::function<HostMatrix<T>(const std::array<double, P>&, long, std::uint64_t, bool truth_level)> generate_;
   Result result_;

@@ -3,9 +3,11 @@
 separate project against it with -Wall -Wextra -Werror, two ways: with the compiler and
 `pkg-config --cflags --libs sagips-native` (the native instruction set, where Eigen's vector code
 lives), and as a Meson project using `dependency('sagips')`. Both programs then run under mpirun
-on 2 ranks.
+on 2 ranks. Two examples are built the same way, as a user who copied them would: the resonance
+(examples/04_resonance: a theory and a detector stage of the user's own) with pkg-config and with
+Meson, the torus (examples/06_torus: a user's exchange strategy) with Meson; each trains a few steps.
 
-    run_consumer.py BUILD_DIR PROJECT_DIR MESON MPIRUN COMPILER...
+    run_consumer.py BUILD_DIR PROJECT_DIR EXAMPLES_DIR MESON MPIRUN COMPILER...
 
 The flags checked: every include and library directory exists (Trilinos' CMake package once put
 -I/usr/lib/include there), only sagips's own include directory is a plain -I (those of Kokkos,
@@ -16,6 +18,7 @@ the compiler's native-ISA flag.
 import os
 import pathlib
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,8 +79,10 @@ def flag_problems(env, module, staged_include, compiler):
 
 
 def main() -> int:
-    build_dir, project_dir, meson, mpirun = (pathlib.Path(a) for a in sys.argv[1:5])
-    compiler = sys.argv[5:]
+    build_dir, project_dir, examples_dir, meson, mpirun = (pathlib.Path(a) for a in sys.argv[1:6])
+    compiler = sys.argv[6:]
+    brief = ["--steps", "4", "--param-samples", "4", "--events-per-sample", "32", "--real-events", "4000",
+             "--eval-samples", "50", "--checkpoint-every", "0", "--no-fit"]
     with tempfile.TemporaryDirectory(prefix="sagips-consumer-") as tmp:
         tmp = pathlib.Path(tmp)
         stage = tmp / "stage"
@@ -115,14 +120,25 @@ def main() -> int:
         run(compiler + ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", project_dir / "main.cpp",
                         "-o", exe_pc] + flags, env=env)
         run([mpirun, "--oversubscribe", "-np", "2", exe_pc], env=env)
+        resonance_pc = tmp / "resonance_pkgconfig"
+        run(compiler + ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror",
+                        examples_dir / "04_resonance" / "resonance.cpp", "-o", resonance_pc] + flags, env=env)
+        run([mpirun, "--oversubscribe", "-np", "2", resonance_pc, *brief, "--output", tmp / "out-rp"], env=env)
 
-        # 2. A Meson project with dependency('sagips'), warnings as errors (see its meson.build).
+        # 2. A Meson project with dependency('sagips'), warnings as errors (see its meson.build), with
+        # the two examples copied in beside its own program.
+        project = tmp / "project"
+        shutil.copytree(project_dir, project)
+        shutil.copytree(examples_dir / "04_resonance", project / "resonance")
+        shutil.copytree(examples_dir / "06_torus", project / "torus")
         build = tmp / "build"
-        run([meson, "setup", build, project_dir, f"-Dpkg_config_path={pc_dir}"], env=env)
+        run([meson, "setup", build, project, f"-Dpkg_config_path={pc_dir}"], env=env)
         run([meson, "compile", "-C", build], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "consumer"], env=env)
-    print("consumer OK: flags checked; built with -Werror against the installed headers via "
-          "pkg-config (sagips-native) and via Meson (sagips)")
+        run([mpirun, "--oversubscribe", "-np", "2", build / "resonance", *brief, "--output", tmp / "out-rm"], env=env)
+        run([mpirun, "--oversubscribe", "-np", "2", build / "torus", *brief, "--output", tmp / "out-tm"], env=env)
+    print("consumer OK: flags checked; the consumer and examples 04 and 06 built with -Werror against the "
+          "installed headers via pkg-config (sagips-native) and via Meson (sagips), and ran on 2 ranks")
     return 0
 
 

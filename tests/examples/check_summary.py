@@ -17,7 +17,7 @@ def main() -> int:
     for name, r, b in zip(names, res, bounds):
         good = abs(r) <= b
         ok &= good
-        print(f"{name}: residual {100 * r:+.2f}% (bound {100 * b:.0f}%) {'ok' if good else 'FAIL'}")
+        print(f"{name}: residual {100 * r:+.2f}% (bound {100 * b:.1f}%) {'ok' if good else 'FAIL'}")
     if "mle" in s:
         for j, name in enumerate(names):
             v, sig, t = s["mle"]["value"][j], s["mle"]["sigma"][j], s["parameters"]["truth"][j]

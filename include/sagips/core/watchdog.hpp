@@ -103,10 +103,13 @@ inline std::vector<int> world_ranks(MPI_Comm comm) {
   std::vector<int> missing, waiting;
   for (int q : members)
     (std::find(stuck.begin(), stuck.end(), q) != stuck.end() ? waiting : missing).push_back(q);
-  if (!waiting.empty() && waiting.front() == world_rank)
-    std::fprintf(stderr,
-                 "[sagips watchdog] %s stalled for %.0f s: rank(s) %s did not arrive (waiting: %s); aborting the job\n",
-                 what.c_str(), waited, detail::join(missing).c_str(), detail::join(waiting).c_str());
+  // The lowest waiting rank prints the report and ends the job. It may have started waiting later
+  // than this rank: a rank that leaves the printing to it gives it its grace period first, or
+  // MPI_Abort from here could end the job before anything was printed; then prints its own report.
+  if (waiting.front() != world_rank) std::this_thread::sleep_for(std::chrono::duration<double>(grace + 2.0));
+  std::fprintf(stderr,
+               "[sagips watchdog] %s stalled for %.0f s: rank(s) %s did not arrive (waiting: %s); aborting the job\n",
+               what.c_str(), waited, detail::join(missing).c_str(), detail::join(waiting).c_str());
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, 124);
   std::abort();  // MPI_Abort does not return
