@@ -3,7 +3,9 @@
 // hides, driven at the trainer's own cadence.
 //
 // Rows: every built-in strategy (the list exchange::Builtin), the user strategy of examples/06_torus,
-// and MPI_Allreduce itself. For each buffer size:
+// and MPI_Allreduce itself; each strategy that compresses (Traits::compressible) again with
+// --compression bf16 and fp16 ("sync-ring+bf16": half the bytes, plus encoding, decoding and the
+// error feedback). For each buffer size:
 //   exchange   start() .. finish() with nothing in between (median over repeats of the slowest rank;
 //              the parameter server: a worker's push and pull, rank 0 serving);
 //   overlapped start(), the discriminator's real half (the paper's 2 -> 4x128 -> 1 network, forward and
@@ -55,6 +57,7 @@ struct DiscriminatorHalf {
 
 struct Row {
   std::string name;
+  ex::Compression compression = ex::Compression::none;
   sagips::bench::Stats exchange;
   double overlapped = 0;
 };
@@ -76,7 +79,8 @@ Row share(Row row, bool server) {
 // Times one strategy: alone, and overlapped with the discriminator half (median of the slowest rank).
 template <class S>
 Row time_strategy(const ex::Config& c, std::size_t n, int repeats, DiscriminatorHalf& disc) {
-  Row row{S::name, {}, 0};
+  Row row{S::name, c.compression, {}, 0};
+  if (c.compression != ex::Compression::none) row.name += std::string("+") + ex::to_string(c.compression);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -167,7 +171,17 @@ int main(int argc, char** argv) {
       const std::size_t n = static_cast<std::size_t>(kib) * 1024 / sizeof(float);
       const auto base = time_mpi_allreduce(n, repeats);
       std::vector<Row> rows;
-      std::apply([&](auto... s) { (rows.push_back(time_strategy<decltype(s)>(c, n, repeats, disc)), ...); }, Rows{});
+      auto rows_of = [&](auto s) {
+        using S = decltype(s);
+        rows.push_back(time_strategy<S>(c, n, repeats, disc));
+        if constexpr (ex::Traits<S>::compressible)
+          for (ex::Compression f : {ex::Compression::bf16, ex::Compression::fp16}) {
+            ex::Config compressed = c;
+            compressed.compression = f;
+            rows.push_back(time_strategy<S>(compressed, n, repeats, disc));
+          }
+      };
+      std::apply([&](auto... s) { (rows_of(s), ...); }, Rows{});
       sagips::bench::Table table({"strategy", "exchange ms", "/ MPI_Allreduce", "with D ms", "hidden"});
       table.add({"MPI_Allreduce", sagips::bench::fmt("%.3f", base.median * 1e3), "1.00", "-", "-"});
       nlohmann::json size = {{"kib", kib}, {"elements", n}, {"mpi_allreduce", sagips::bench::to_json(base)}};
@@ -179,7 +193,8 @@ int main(int argc, char** argv) {
         table.add({r.name, sagips::bench::fmt("%.3f", r.exchange.median * 1e3),
                    sagips::bench::fmt("%.2f", r.exchange.median / base.median),
                    sagips::bench::fmt("%.3f", r.overlapped * 1e3), sagips::bench::fmt("%.0f%%", 100 * std::min(1.0, hidden))});
-        size["strategies"][r.name] = {{"exchange", sagips::bench::to_json(r.exchange)},
+        size["strategies"][r.name] = {{"compression", ex::to_string(r.compression)},
+                                      {"exchange", sagips::bench::to_json(r.exchange)},
                                       {"ratio_to_mpi_allreduce", r.exchange.median / base.median},
                                       {"overlapped_s", r.overlapped},
                                       {"hidden_fraction", std::min(1.0, hidden)}};

@@ -17,6 +17,11 @@
 // member's whole window (offset 0 of that window: the flat buffer is one tensor), skips a read that is
 // not finite (counted in stats().nonfinite_reads), sums in rank order, (barrier). Without the barriers
 // a rank may read a member's previous-step values. Device buffers pass through the host window.
+//
+// Compression (Config::compression): the rings carry 16-bit values (detail/ring.hpp). A leader's
+// broadcast of the leaders' average stays in T: rounding it would add an error that no residual could
+// return to the same average (the next step averages another set of ranks). The one-sided windows
+// hold T: --rma with compression is refused on every rank.
 
 #include <mpi.h>
 
@@ -39,7 +44,8 @@ namespace sagips::exchange {
 struct AsyncRing {
   static constexpr const char* name = "async-ring";
   static constexpr bool device_buffers = true;
-  static constexpr const char* options = "group-size outer-period mode rma rma-barrier chunk-threshold";
+  static constexpr bool compressible = true;
+  static constexpr const char* options = "group-size outer-period mode rma rma-barrier chunk-threshold compression";
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {
@@ -52,6 +58,10 @@ struct AsyncRing {
       rank_ = world_.rank();
       std::string problem;
       if (c.outer_period < 1) problem = "outer period " + std::to_string(c.outer_period) + " must be at least 1";
+      else if (c.rma && c.compression != Compression::none)
+        problem = std::string("--compression ") + to_string(c.compression) +
+                  " is refused with --rma: the one-sided windows hold full-precision values, and compression is for "
+                  "two-sided messages (drop one of the two)";
       check_all(world_, problem, "the async ring's set-up");
       g_ = detail::resolve_group_size(world_, c.group_size);
       leader_ = rank_ % g_ == 0;
@@ -136,7 +146,7 @@ struct AsyncRing {
     void begin_ring(MPI_Comm comm, bool chunked, const char* what) {
       ring_comm_ = comm;
       ring_what_ = what;
-      ring_.begin(comm, grads_, chunked);
+      ring_.begin(comm, grads_, chunked, c_.compression, this->residual_);
     }
 
     void rma_average(View grads, std::int64_t step) {

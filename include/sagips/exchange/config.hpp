@@ -4,6 +4,7 @@
 // what is wrong with one; the command line and the config file refuse the same values at parse time.
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,9 @@ namespace sagips::exchange {
 
 enum class Mode { weak, strong, leader_broadcast };
 enum class PsAlgorithm { downpour, easgd };
+// How the generator's gradients travel: as they are, or as 16-bit floats summed in full precision
+// (exchange/compression.hpp; docs/exchange.md, "Wire compression").
+enum class Compression { none, bf16, fp16 };
 
 struct Config {
   // Which strategy, when the trainer's exchange is a run-time choice (exchange::Builtin, --strategy).
@@ -33,12 +37,17 @@ struct Config {
   int sync_every = 1;       // workers pull the master's weights (Downpour) / do the elastic step (EASGD)
   PsAlgorithm algorithm = PsAlgorithm::downpour;
   double easgd_alpha = 0.9;
+  // Every strategy that declares `compressible` (its traffic is sagips's own two-sided messages).
+  Compression compression = Compression::none;
 };
 
 inline const char* to_string(Mode m) {
   return m == Mode::weak ? "weak" : (m == Mode::strong ? "strong" : "leader-broadcast");
 }
 inline const char* to_string(PsAlgorithm a) { return a == PsAlgorithm::downpour ? "downpour" : "easgd"; }
+inline const char* to_string(Compression c) {
+  return c == Compression::none ? "none" : (c == Compression::bf16 ? "bf16" : "fp16");
+}
 
 inline void to_json(nlohmann::json& j, const Config& c) {
   j = nlohmann::json{{"strategy", c.strategy},       {"group_size", c.group_size},   {"outer_period", c.outer_period},
@@ -46,7 +55,7 @@ inline void to_json(nlohmann::json& j, const Config& c) {
                      {"rma_barrier", c.rma_barrier},  {"chunk_threshold", c.chunk_threshold},
                      {"timeout_seconds", c.timeout_seconds}, {"masters", c.masters},
                      {"sync_every", c.sync_every},    {"algorithm", to_string(c.algorithm)},
-                     {"easgd_alpha", c.easgd_alpha}};
+                     {"easgd_alpha", c.easgd_alpha},  {"compression", to_string(c.compression)}};
 }
 
 namespace detail {
@@ -56,6 +65,22 @@ inline const cli::IntRange<int> at_least_one = cli::at_least(1);
 inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
 inline const cli::RealRange timeout_range = cli::non_negative();  // 0: the watchdog off, waits block
 inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
+
+// --compression takes a format's name only (in any case), never the enum's number.
+inline CLI::Validator compression_names() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string lower = text;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (Compression c : {Compression::none, Compression::bf16, Compression::fp16})
+          if (lower == to_string(c)) {
+            text = std::to_string(static_cast<int>(c));  // what CLI11 reads into the enum
+            return "";
+          }
+        return cli::quote(text) + " is not a compression (choose none, bf16 or fp16)";
+      },
+      "none|bf16|fp16");
+}
 
 inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
@@ -80,6 +105,8 @@ inline std::string validate(const Config& c) {
     return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
   if (c.algorithm != PsAlgorithm::downpour && c.algorithm != PsAlgorithm::easgd)
     return "exchange algorithm: " + std::to_string(static_cast<int>(c.algorithm)) + " is not a PsAlgorithm";
+  if (c.compression != Compression::none && c.compression != Compression::bf16 && c.compression != Compression::fp16)
+    return "exchange compression: " + std::to_string(static_cast<int>(c.compression)) + " is not a Compression";
   return "";
 }
 
@@ -129,6 +156,10 @@ inline void add_options(CLI::App& app, Config& c) {
       ->default_str("downpour")->group(g);
   app.add_option("--easgd-alpha", c.easgd_alpha, "EASGD's elastic coefficient")
       ->transform(cli::real(d::alpha_range))->capture_default_str()->group(g);
+  app.add_option("--compression", c.compression,
+                 "gradients on the wire as none, bf16 or fp16 (16-bit floats summed in full precision, with error "
+                 "feedback; the strategies whose traffic is sagips's own messages)")
+      ->transform(d::compression_names())->default_str("none")->group(g);
   cli::check_after_parse(app, "sagips-check-exchange-options", [&c] { return validate(c); });
 }
 

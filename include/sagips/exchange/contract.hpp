@@ -21,7 +21,10 @@
 //                                                  // in Kokkos kernels); default false: host buffers only
 //   static constexpr bool has_server = true;       // some ranks serve instead of training (is_server/serve)
 //   static constexpr bool replaces_params = true;  // after_update may overwrite the weights
-//   static constexpr bool compressible = true;     // honours Config::compression (two-sided traffic)
+//   static constexpr bool compressible = true;     // honours Config::compression: its traffic is sagips's
+//                                                  // own two-sided messages, which it sends as 16-bit floats
+//                                                  // and sums in T (exchange/compression.hpp); default
+//                                                  // false: the exchanger refuses --compression for it
 //   static constexpr const char* options = "group-size outer-period";  // the Config options it reads
 //
 // NoServer<T, Space> provides, and a strategy may override:
@@ -32,6 +35,11 @@
 //                                                    // empty: the result is not an average)
 //   bool is_server() const;  void serve(View params, ServerApply<T, Space> apply);   // parameter servers
 //   void after_update(View params);  void worker_done();
+//   void error_feedback(View residual);              // compressible strategies: the exchanger's residual,
+//                                                    // given once; NoServer keeps it in residual_ (empty
+//                                                    // without compression) for Codec::encode, which adds
+//                                                    // the rounding error of every value this rank puts
+//                                                    // on the wire into it, to be sent with the next step
 //
 // check_strategy<S, T, Space>() states each requirement as one static_assert sentence; the trainer
 // and the exchanger call it, so a strategy that lacks a member fails to compile with that member's
@@ -90,10 +98,12 @@ class NoServer {
   void serve(View, const ServerApply<T, Space>&) {}
   void after_update(View) {}
   void worker_done() {}
+  void error_feedback(View residual) { residual_ = residual; }
 
  protected:
   Stats stats_;
   int size_ = 1;
+  View residual_;  // this rank's rounding errors go here (Codec's residual argument); empty: dropped
 };
 
 // A strategy's compile-time description, with the defaults of the optional tag members.
@@ -111,9 +121,14 @@ struct flag_replaces : std::false_type {};
 template <class S>
 struct flag_replaces<S, std::void_t<decltype(S::replaces_params)>> : std::bool_constant<S::replaces_params> {};
 template <class S, class = void>
+struct compressible_is_bool : std::true_type {};  // absent: the default, false
+template <class S>
+struct compressible_is_bool<S, std::void_t<decltype(S::compressible)>>
+    : std::is_same<std::remove_cv_t<decltype(S::compressible)>, bool> {};
+template <class S, class = void>
 struct flag_compressible : std::false_type {};
 template <class S>
-struct flag_compressible<S, std::void_t<decltype(S::compressible)>> : std::bool_constant<S::compressible> {};
+struct flag_compressible<S, std::void_t<decltype(S::compressible)>> : std::bool_constant<bool(S::compressible)> {};
 template <class S, class = void>
 struct options_of {
   static constexpr const char* value = "";
@@ -199,6 +214,12 @@ struct has_server_hooks<
                                                   std::declval<const ServerApply<T, Space>&>())),
                 decltype(std::declval<I&>().after_update(std::declval<Kokkos::View<T*, Space>>())),
                 decltype(std::declval<I&>().worker_done())>> : std::true_type {};
+template <class I, class T, class Space, class = void>
+struct has_error_feedback : std::false_type {};
+template <class I, class T, class Space>
+struct has_error_feedback<I, T, Space,
+                          std::void_t<decltype(std::declval<I&>().error_feedback(std::declval<Kokkos::View<T*, Space>>()))>>
+    : std::true_type {};
 }  // namespace detail
 
 // Every requirement of the contract above, one sentence each. Returns true (usable in static_assert).
@@ -229,6 +250,11 @@ constexpr bool check_strategy() {
                 "(inherit sagips::exchange::NoServer<T, Space>)");
   static_assert(detail::has_server_hooks<I, T, Space>::value,
                 "exchange strategy: Impl needs the server hooks is_server, serve, after_update, worker_done "
+                "(inherit sagips::exchange::NoServer<T, Space>)");
+  static_assert(detail::compressible_is_bool<S>::value,
+                "exchange strategy: `compressible` on the tag must be `static constexpr bool compressible = ...;`");
+  static_assert(!Traits<S>::compressible || detail::has_error_feedback<I, T, Space>::value,
+                "exchange strategy: a compressible Impl needs `void error_feedback(Kokkos::View<T*, Space> residual)` "
                 "(inherit sagips::exchange::NoServer<T, Space>)");
   return true;
 }

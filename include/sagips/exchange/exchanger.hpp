@@ -20,11 +20,22 @@
 //
 // A buffer that is not finite is never sent: start() zeroes it (so no peer or master is poisoned)
 // and returns false; the trainer decides with the other ranks what to do (trainer.hpp).
+//
+// Compression (Config::compression bf16 or fp16; only for a strategy that declares `compressible`,
+// refused on every rank for the others): the exchanger keeps a residual e, one value per gradient
+// element, and hands the strategy Q(g + e) (16-bit values, exact on the wire from then on), setting
+// e = (g + e) - Q(g + e); the strategy adds into e the rounding error of every further value it
+// rounds for the wire (a ring's partial sums). What one step does not send, the next one does, so the
+// error of the sum over steps stays bounded (docs/exchange.md, "Wire compression"). The residual is
+// training state: save()/load() put it in a checkpoint. A gradient whose Q(g + e) exceeds the 16-bit
+// format's largest value divided by the rank count (fp16: 65504 / N, so that no sum of N values on
+// the wire overflows) counts as not finite: start() zeroes it, leaves e as it was, and returns false.
 
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -35,8 +46,10 @@
 
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
+#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/exchange/buffer.hpp"
+#include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/config.hpp"
 #include "sagips/exchange/contract.hpp"
 
@@ -100,6 +113,7 @@ struct AnyImpl {
   virtual void serve(View params, const ServerApply<T, Space>& apply) = 0;
   virtual void after_update(View params) = 0;
   virtual void worker_done() = 0;
+  virtual void error_feedback(View residual) = 0;
 };
 template <class S, class T, class Space>
 struct Model final : AnyImpl<T, Space> {
@@ -116,6 +130,9 @@ struct Model final : AnyImpl<T, Space> {
   void serve(View params, const ServerApply<T, Space>& apply) override { impl.serve(params, apply); }
   void after_update(View params) override { impl.after_update(params); }
   void worker_done() override { impl.worker_done(); }
+  void error_feedback(View residual) override {
+    if constexpr (Traits<S>::compressible) impl.error_feedback(residual);
+  }
 };
 
 template <class S>
@@ -134,6 +151,13 @@ std::string names_of(std::tuple<S...>*) {
   std::string out;
   for (std::size_t i = 0; i < sizeof...(S); ++i)
     out += (i == 0 ? "" : (i + 1 == sizeof...(S) ? " or " : ", ")) + std::string(names[i]);
+  return out;
+}
+// The names of a list's compressible strategies, "a, b, c" (empty: none).
+template <class... S>
+std::string compressible_names(std::tuple<S...>*) {
+  std::string out;
+  ((Traits<S>::compressible ? (out += (out.empty() ? "" : ", ") + std::string(S::name), 0) : 0), ...);
   return out;
 }
 }  // namespace detail
@@ -176,26 +200,39 @@ class Exchanger {
  public:
   using View = Vector<T>;  // the default memory space
 
-  Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : n_(n) {
+  Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : n_(n), compression_(c.compression) {
+    MPI_Comm_size(comm, &ranks_);
     std::string chosen = c.strategy;
     if (std::tuple_size_v<List> == 1) chosen = std::tuple_element_t<0, List>::name;
     const bool found = construct(comm, c, n, chosen, static_cast<List*>(nullptr));
-    check_all(comm, found ? "" : "unknown exchange strategy '" + c.strategy + "' (choose " +
-                                     detail::names_of(static_cast<List*>(nullptr)) + ")",
+    check_all(comm, found ? refused_ : "unknown exchange strategy '" + c.strategy + "' (choose " +
+                                           detail::names_of(static_cast<List*>(nullptr)) + ")",
               "the exchange's set-up");
+    if (compression_ != Compression::none) {  // the residual lives where the strategy works
+      if (direct_) {
+        residual_direct_ = Kokkos::View<T*, MemSpace>("sagips::exchange::residual", n_);
+        direct_->error_feedback(residual_direct_);
+      } else {
+        residual_staged_ = Kokkos::View<T*, StagingSpace>("sagips::exchange::residual", n_);
+        staged_->error_feedback(residual_staged_);
+      }
+    }
   }
 
-  // Posts the exchange of grads (n values). A buffer that is not finite is zeroed and false returned.
+  // Posts the exchange of grads (n values). A buffer that is not finite (or, compressed, beyond the
+  // format's range) is zeroed and false returned.
   bool start(View grads, std::int64_t step) {
     SAGIPS_REQUIRE(grads.extent(0) == n_, "exchange: a buffer of " << grads.extent(0) << " values for an exchanger of "
                                                                     << n_);
     grads_ = grads;
-    const bool finite = BufferOps<T, MemSpace>::all_finite(grads);
+    bool finite = BufferOps<T, MemSpace>::all_finite(grads);
     if (!finite) BufferOps<T, MemSpace>::zero(grads);
     if (direct_) {
+      if (finite) finite = compress(grads, residual_direct_, step);
       direct_->start(grads, step);
     } else {
       Kokkos::deep_copy(staging_, grads);
+      if (finite) finite = compress(staging_, residual_staged_, step);
       staged_->start(staging_, step);
     }
     return finite;
@@ -247,12 +284,71 @@ class Exchanger {
   const char* name() const { return description_.name; }
   bool staged() const { return !direct_; }
   std::size_t size() const { return n_; }
+  Compression compression() const { return compression_; }
+
+  // The error-feedback residual, one value per element (empty without compression).
+  std::vector<T> residual() const {
+    std::vector<T> out;
+    auto copy = [&](const auto& v) {
+      if (v.extent(0) == 0) return;
+      auto h = Kokkos::create_mirror(Kokkos::HostSpace(), v);
+      Kokkos::deep_copy(h, v);
+      out.assign(h.data(), h.data() + h.extent(0));
+    };
+    copy(residual_direct_);
+    copy(residual_staged_);
+    return out;
+  }
+  // This rank's exchange state in a checkpoint: the residual (no values without compression).
+  void save(BinaryWriter& w) const { w.vector("exchange.residual", residual()); }
+  void load(BinaryReader& r) {
+    std::vector<T> saved;
+    r.vector("exchange.residual", saved, n_ + 1);
+    const std::size_t expected = compression_ == Compression::none ? 0 : n_;
+    SAGIPS_REQUIRE(saved.size() == expected,
+                   "the checkpoint holds an error-feedback residual of "
+                       << saved.size() << " values; this run's exchange (compression " << to_string(compression_)
+                       << ", " << n_ << " gradient values) keeps " << expected);
+    auto restore = [&](const auto& v) {
+      if (v.extent(0) == 0) return;
+      auto h = Kokkos::create_mirror(Kokkos::HostSpace(), v);
+      for (std::size_t i = 0; i < saved.size(); ++i) h(i) = saved[i];
+      Kokkos::deep_copy(v, h);
+    };
+    restore(residual_direct_);
+    restore(residual_staged_);
+  }
 
  private:
+  // Error feedback before the strategy sends buf (see the top of this file); false: beyond the range.
+  template <class Space>
+  bool compress(const Kokkos::View<T*, Space>& buf, const Kokkos::View<T*, Space>& residual, std::int64_t step) {
+    if (compression_ == Compression::none) return true;
+    const T limit = static_cast<T>(max_finite(compression_) / ranks_);
+    if (Codec<T, Space>::feed_back(compression_, buf, residual, limit) <= limit) return true;
+    BufferOps<T, Space>::zero(buf);
+    BufferOps<T, Space>::fence();
+    std::fprintf(stderr,
+                 "sagips exchange: step %lld: a gradient element (after error feedback) is beyond %s's range for %d "
+                 "ranks (|x| <= %g, so that no sum on the wire overflows): the gradient counts as not finite\n",
+                 static_cast<long long>(step), to_string(compression_), ranks_, static_cast<double>(limit));
+    return false;
+  }
+
   template <class S, class... Rest>
   bool construct(MPI_Comm comm, const Config& c, std::size_t n, const std::string& chosen, std::tuple<S, Rest...>*) {
     if (chosen != S::name) return construct(comm, c, n, chosen, static_cast<std::tuple<Rest...>*>(nullptr));
     description_ = Description::of<S>();
+    if constexpr (!Traits<S>::compressible) {
+      if (c.compression != Compression::none) {
+        const std::string can = detail::compressible_names(static_cast<List*>(nullptr));
+        refused_ = std::string("--compression ") + to_string(c.compression) + " is refused by --strategy " + S::name +
+                   ", whose traffic is not sagips's own two-sided messages (an MPI reduction sums in the type on "
+                   "the wire, so 16-bit values could not be summed in full precision; or there is no traffic)" +
+                   (can.empty() ? "" : "; the strategies that compress: " + can);
+        return true;
+      }
+    }
     constexpr bool host = std::is_same_v<MemSpace, Kokkos::HostSpace>;
     if constexpr (host || Traits<S>::device_buffers) {
       if (host || mpi_device_aware()) {
@@ -269,11 +365,16 @@ class Exchanger {
   bool construct(MPI_Comm, const Config&, std::size_t, const std::string&, std::tuple<>*) { return false; }
 
   std::size_t n_;
+  Compression compression_;
+  int ranks_ = 1;
+  std::string refused_;  // why the chosen strategy cannot run with this configuration (empty: it can)
   Description description_;
   std::unique_ptr<detail::AnyImpl<T, MemSpace>> direct_;
   std::unique_ptr<detail::AnyImpl<T, StagingSpace>> staged_;
   Kokkos::View<T*, StagingSpace> staging_;
   View grads_;
+  Kokkos::View<T*, MemSpace> residual_direct_;       // error feedback, where a direct strategy works
+  Kokkos::View<T*, StagingSpace> residual_staged_;   // ... or a staged one
 };
 
 }  // namespace sagips::exchange

@@ -15,6 +15,10 @@
 // Messages: a header (kind, worker step, master step of the last pull, wants weights) then a payload,
 // on a private duplicate of the communicator. When all of its workers have said they are done, a
 // master leaves serve().
+//
+// Compression (Config::compression): a Downpour push carries 16-bit values, which the master decodes
+// before its optimizer step. Weights (pulls, sub-master exchanges) travel in full precision; EASGD,
+// which sends only weights, refuses compression on every rank.
 
 #include <mpi.h>
 
@@ -31,6 +35,7 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
+#include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/contract.hpp"
 
 namespace sagips::exchange {
@@ -39,7 +44,8 @@ struct ParameterServer {
   static constexpr const char* name = "parameter-server";
   static constexpr bool has_server = true;
   static constexpr bool replaces_params = true;
-  static constexpr const char* options = "masters sync-every ps-algorithm easgd-alpha";
+  static constexpr bool compressible = true;
+  static constexpr const char* options = "masters sync-every ps-algorithm easgd-alpha compression";
 
   // Host buffers only (device_buffers is false): the exchanger stages device memory.
   template <class T, class Space>
@@ -65,6 +71,10 @@ struct ParameterServer {
                   " ranks leave " + std::to_string(size_ - m);
       else if (c.sync_every < 1)
         problem = "sync_every must be at least 1";
+      else if (c.algorithm == PsAlgorithm::easgd && c.compression != Compression::none)
+        problem = std::string("--compression ") + to_string(c.compression) +
+                  " is refused with --ps-algorithm easgd: its workers exchange weights, not gradients, and "
+                  "compression is for gradients (Downpour's pushes)";
       check_all(comm_, problem, "the parameter server's set-up");
       masters_ = m;
       if (rank_ >= m) master_ = m == 1 ? 0 : 1 + (rank_ - m) % (m - 1);
@@ -74,6 +84,7 @@ struct ParameterServer {
       if (m > 1 && rank_ == 0) my_workers_ = m - 1;  // rank 0 serves the sub-masters
       send_buf_.resize(n_);
       recv_buf_.resize(n_);
+      if (c.compression != Compression::none) wire_.resize(n_);
     }
 
     bool is_server() const { return rank_ < masters_; }
@@ -81,18 +92,27 @@ struct ParameterServer {
     const Stats& stats() const { return stats_; }
     Membership membership() const { return {}; }
     std::vector<int> contributors(std::int64_t) const { return {}; }  // not an average: a master's weights
+    void error_feedback(View residual) { residual_ = residual; }
 
     // ---- worker side -------------------------------------------------------------------------
     void start(View grads, std::int64_t step) {
       step_ = step;
       reqs_.clear();
       if (c_.algorithm != PsAlgorithm::downpour) return;
-      std::memcpy(send_buf_.data(), grads.data(), n_ * sizeof(T));
       wants_ = step % c_.sync_every == 0;
       header_ = {gradient, static_cast<long>(step), pulled_, wants_ ? 1L : 0L};
-      post_send(header_, send_buf_.data());
+      if (compressed()) {
+        const Kokkos::View<std::uint16_t*, Space, Kokkos::MemoryUnmanaged> wire(wire_.data(), n_);
+        Codec<T, Space>::encode(c_.compression, grads, wire, residual_);
+        Kokkos::fence();
+        post_send(header_, wire_.data(), Codec<T, Space>::wire_type());
+        stats_.bytes_sent += static_cast<double>(n_ * sizeof(std::uint16_t));
+      } else {
+        std::memcpy(send_buf_.data(), grads.data(), n_ * sizeof(T));
+        post_send(header_, send_buf_.data());
+        stats_.bytes_sent += static_cast<double>(n_ * sizeof(T));
+      }
       if (wants_) post_reply_receive();
-      stats_.bytes_sent += static_cast<double>(n_ * sizeof(T));
     }
     bool test() {
       int flag = 1;
@@ -167,7 +187,12 @@ struct ParameterServer {
           --active;
           continue;
         }
-        MPI_Recv(payload.data(), static_cast<int>(n_), mpi_type<T>(), src, tag_payload, comm_, MPI_STATUS_IGNORE);
+        if (h[0] == gradient && compressed()) {  // a compressed push: decoded into the payload
+          MPI_Recv(wire_.data(), static_cast<int>(n_), MPI_UINT16_T, src, tag_payload, comm_, MPI_STATUS_IGNORE);
+          for (std::size_t i = 0; i < n_; ++i) payload[i] = decode<T>(c_.compression, wire_[i]);
+        } else {
+          MPI_Recv(payload.data(), static_cast<int>(n_), mpi_type<T>(), src, tag_payload, comm_, MPI_STATUS_IGNORE);
+        }
         if (h[0] == gradient) {
           const long staleness = master_step_ - h[2];
           ++stats_.stale_updates;
@@ -213,10 +238,11 @@ struct ParameterServer {
       return "the parameter-server exchange of step " + std::to_string(step_) + " (waiting for " + waiting_for +
              ", rank " + std::to_string(master_) + ")";
     }
-    void post_send(const Header& h, const T* data) {
+    bool compressed() const { return c_.compression != Compression::none; }
+    void post_send(const Header& h, const void* data, MPI_Datatype type = mpi_type<T>()) {
       reqs_.resize(reqs_.size() + 2);
       MPI_Isend(h.data(), 4, MPI_LONG, master_, tag_header, comm_, &reqs_[reqs_.size() - 2]);
-      MPI_Isend(data, static_cast<int>(n_), mpi_type<T>(), master_, tag_payload, comm_, &reqs_.back());
+      MPI_Isend(data, static_cast<int>(n_), type, master_, tag_payload, comm_, &reqs_.back());
     }
     void post_reply_receive() {
       reqs_.resize(reqs_.size() + 2);
@@ -235,6 +261,8 @@ struct ParameterServer {
     Comm comm_;
     int rank_ = 0, size_ = 1, masters_ = 1, master_ = -1, my_workers_ = 0;
     std::vector<T> send_buf_, recv_buf_;
+    std::vector<std::uint16_t> wire_;  // a compressed push (worker) or the one being received (master)
+    View residual_;                    // the exchanger's error feedback (compression only)
     std::vector<MPI_Request> reqs_;
     Header header_{}, reply_header_{};
     std::int64_t step_ = 0;

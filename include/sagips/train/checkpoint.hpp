@@ -14,9 +14,15 @@
 // `latest` as they were; a failed .partial folder is removed so that it does not hold the space. A
 // crash at any point leaves `latest` naming a complete checkpoint (or absent: no checkpoint yet).
 //
-// Each rank file (format 2) starts with the run's resume fingerprint, so a resume with a different
+// Each rank file (format 3) starts with the run's resume fingerprint, so a resume with a different
 // configuration or rank count is refused with the differences named, and ends with a checksum of
 // everything before it, so a file changed on disk is refused instead of resumed from.
+//
+// Formats: 3 is 2 with the exchange's state in the trainer's state (the error-feedback residual of
+// wire compression, exchanger.hpp). A format-2 file is still read: it predates compression, so its
+// fingerprint counts as "compression": "none" (a resume with compression on is refused, naming it),
+// and a reader that takes (BinaryReader&, int format) is told 2, so it reads no exchange state (the
+// residual of an uncompressed exchange is zero). Format 1 (no checksum) is refused.
 
 #include <mpi.h>
 
@@ -27,6 +33,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "sagips/core/error.hpp"
@@ -178,7 +185,7 @@ class CheckpointStore {
   }
 
   // Collective. The step of the latest checkpoint (-1 if there is none: no `latest` file);
-  // read_state(BinaryReader&) restores this rank's state from it.
+  // read_state(BinaryReader&) or read_state(BinaryReader&, int format) restores this rank's state from it.
   template <class ReadState>
   long load_latest(const nlohmann::json& fingerprint, ReadState&& read_state) {
     namespace fs = std::filesystem;
@@ -214,7 +221,8 @@ class CheckpointStore {
   }
 
  private:
-  static std::string magic() { return "sagips-checkpoint-2"; }
+  static std::string magic() { return "sagips-checkpoint-3"; }
+  static std::string format2_magic() { return "sagips-checkpoint-2"; }
   static std::string old_magic() { return "sagips-checkpoint-1"; }
 
   // The folder name in `latest` ("" when there is no `latest`: no checkpoint yet). An empty or
@@ -275,9 +283,10 @@ class CheckpointStore {
       throw Error(file + " is not a sagips checkpoint (" + e.what() + ")");
     }
     SAGIPS_REQUIRE(m != old_magic(), file << " is a checkpoint of an older sagips (format 1, without a checksum); "
-                                          << "this sagips reads format 2: resume with the sagips that wrote it, "
-                                          << "or start a new run");
-    SAGIPS_REQUIRE(m == magic(), file << " is not a sagips checkpoint");
+                                          << "this sagips reads formats 2 and 3: resume with the sagips that wrote "
+                                          << "it, or start a new run");
+    SAGIPS_REQUIRE(m == magic() || m == format2_magic(), file << " is not a sagips checkpoint");
+    const int format = m == magic() ? 3 : 2;
     const std::size_t trailer = detail::checksum_trailer(0).size();
     SAGIPS_REQUIRE(bytes.size() > trailer, file << " is truncated: it ends before its checksum");
     const std::string body = bytes.substr(0, bytes.size() - trailer);
@@ -295,8 +304,12 @@ class CheckpointStore {
     std::string fp;
     r.string("magic", m);
     r.string("fingerprint", fp);
-    const auto saved = nlohmann::json::parse(fp, nullptr, false);
+    auto saved = nlohmann::json::parse(fp, nullptr, false);
     SAGIPS_REQUIRE(!saved.is_discarded(), file << ": corrupt configuration record");
+    // Format 2 predates wire compression: its runs had none.
+    if (format == 2 && saved.is_object() && saved.contains("exchange") && saved["exchange"].is_object() &&
+        !saved["exchange"].contains("compression"))
+      saved["exchange"]["compression"] = "none";
     int ranks = 0, rank = -1;
     r.value("ranks", ranks);
     r.value("rank", rank);
@@ -312,7 +325,10 @@ class CheckpointStore {
                                                               << ")");
     long step = -1;
     r.value("step", step);
-    read_state(r);
+    if constexpr (std::is_invocable_v<ReadState&, BinaryReader&, int>)
+      read_state(r, format);
+    else
+      read_state(r);
     const auto left = static_cast<long long>(body.size()) - static_cast<long long>(in.tellg());
     SAGIPS_REQUIRE(left == 0, file << " holds " << left << " bytes of state that this run does not read");
     return step;

@@ -147,7 +147,8 @@ class Trainer {
     } else {
       CheckpointStore store(cfg_.output_dir, workers_, cfg_.keep_checkpoints);
       if (cfg_.resume) {
-        const long saved = store.load_latest(fingerprint(), [&](BinaryReader& r) { load_state(r); });
+        const long saved =
+            store.load_latest(fingerprint(), [&](BinaryReader& r, int format) { load_state(r, format); });
         if (saved >= 0) {
           first = saved + 1;
           last_checkpoint_ = saved;
@@ -327,14 +328,17 @@ class Trainer {
 
   nlohmann::json fingerprint() const { return resume_fingerprint(configuration_json()); }
 
-  // A rank's whole state: the models and the report's loss sums since the last metrics row.
+  // A rank's whole state: the models, the report's loss sums since the last metrics row, and the
+  // exchange's error-feedback residual (checkpoint format 3; a format-2 file has none: zero).
   void save_state(BinaryWriter& w) const {
     models_->save(w);
     reporter_log_->save(w);
+    exchanger_.save(w);
   }
-  void load_state(BinaryReader& r) {
+  void load_state(BinaryReader& r, int format) {
     models_->load(r);
     reporter_log_->load(r);
+    if (format >= 3) exchanger_.load(r);
   }
 
   // The end of the run: the final estimates, samples.csv, and the result on every rank.

@@ -1,6 +1,7 @@
 // Checkpoints under real ranks: round trip of per-rank state, atomic replacement of `latest`,
 // pruning, and clear refusals on every rank (different configuration, unwritable folder, a file
-// changed on disk, an empty `latest` or one naming a missing folder, the earlier file format).
+// changed on disk, an empty `latest` or one naming a missing folder, the earlier file formats: 1
+// refused, 2 read as a run without wire compression).
 // Disk-full and failed-sync cases are in test_checkpoint_faults.cpp, under the fault injector.
 #include <mpi.h>
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sagips/core/files.hpp>
 #include <sagips/train/checkpoint.hpp>
+#include <sstream>
 #include <string>
 
 #include "mpi_test.hpp"
@@ -249,6 +252,56 @@ TEST_CASE("a checkpoint of the earlier format (no checksum) is refused with a cl
   const std::string message =
       collective_error([&] { store.load_latest({}, [&](sagips::BinaryReader& rd) { rd.value("v", v); }); });
   CHECK(contains(message, "is a checkpoint of an older sagips (format 1, without a checksum)"));
+  MPI_Barrier(sagips::testing::comm());
+  if (r == 0) fs::remove_all(out);
+}
+
+TEST_CASE("a checkpoint of format 2 (before wire compression) resumes as one without compression") {
+  const fs::path out = shared_tmp("format-2");
+  const int r = sagips::testing::rank();
+  const fs::path folder = out / "checkpoints" / "step-00000004";
+  if (r == 0) fs::create_directories(folder);
+  MPI_Barrier(sagips::testing::comm());
+  {  // what sagips-checkpoint-2 wrote: its fingerprint has no "compression", the state no exchange section
+    std::ostringstream os;
+    sagips::BinaryWriter w(os);
+    w.string("magic", "sagips-checkpoint-2");
+    w.string("fingerprint", R"({"lr":0.1,"exchange":{"strategy":"sync-ring"}})");
+    w.value("ranks", sagips::testing::size());
+    w.value("rank", r);
+    w.value("step", 4L);
+    w.value("v", 10 + r);
+    std::string bytes = std::move(os).str();
+    std::ostringstream trailer;
+    sagips::BinaryWriter(trailer).value("checksum", sagips::files::checksum64(bytes));
+    write_all(folder / ("rank-000" + std::to_string(r) + ".bin"), bytes + trailer.str());
+  }
+  if (r == 0) write_all(out / "checkpoints" / "latest", "step-00000004\n");
+  MPI_Barrier(sagips::testing::comm());
+  sagips::train::CheckpointStore store(out.string(), sagips::testing::comm());
+  const nlohmann::json now = {{"lr", 0.1}, {"exchange", {{"strategy", "sync-ring"}, {"compression", "none"}}}};
+  int v = -1, format = -1;
+  CHECK(store.load_latest(now, [&](sagips::BinaryReader& rd, int f) {
+    format = f;
+    rd.value("v", v);
+  }) == 4);
+  CHECK(v == 10 + r);
+  CHECK(format == 2);  // the trainer reads no exchange state from it
+  // A run with compression on cannot resume from it: its exchange had none.
+  nlohmann::json compressed = now;
+  compressed["exchange"]["compression"] = "bf16";
+  const std::string message = collective_error([&] { store.load_latest(compressed, [](sagips::BinaryReader&) {}); });
+  CHECK(contains(message, "was written by a different configuration"));
+  CHECK(contains(message, R"("compression":"none")"));
+  CHECK(contains(message, R"("compression":"bf16")"));
+  // Today's files are format 3, and say so to a reader that asks.
+  store.save(8, now, [&](sagips::BinaryWriter& w) { w.value("v", 20 + r); });
+  CHECK(store.load_latest(now, [&](sagips::BinaryReader& rd, int f) {
+    format = f;
+    rd.value("v", v);
+  }) == 8);
+  CHECK(format == 3);
+  CHECK(v == 20 + r);
   MPI_Barrier(sagips::testing::comm());
   if (r == 0) fs::remove_all(out);
 }
