@@ -107,7 +107,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--vote", o.vote, "the trainer's finiteness vote (an MPI_Iallgather) beside each exchange");
   app.add_option("--json", o.json_path, "write the result here (rank 0)");
-  app.add_option("--label", o.label, "copied into the result");
+  app.add_option("--label", o.label, "copied into the result (no spaces: smpirun splits arguments at them)");
   bool list = false;
   app.add_flag("--list-strategies", list, "print the strategies' names, one a line, and stop");
   ex::add_options(app, cfg);
@@ -126,7 +126,11 @@ int run(sagips::Environment& env, int argc, char** argv) {
   const int rank = env.rank(), size = env.size();
 
   ex::Exchanger<ex::Builtin, float> x(comm, cfg, o.floats);
-  sagips::Vector<float> grads("scaling::grads", o.floats), params("scaling::params", o.floats);
+  sagips::Vector<float> grads("scaling::grads", o.floats), params;
+  // Weights only where the strategy reads or writes them (a parameter server): memory is what limits
+  // how many ranks one machine can simulate.
+  if (x.description().replaces_params || x.description().has_server)
+    params = sagips::Vector<float>("scaling::params", o.floats);
   sagips::train::FinitenessVote vote;
   const bool server = x.is_server();
   // The vote is among the ranks that train, as in the trainer (a parameter server's masters do not).
