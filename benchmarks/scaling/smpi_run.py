@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,12 @@ SMPI_CONFIG = [
     "smpi/test:1e-6",
     "smpi/iprobe:1e-6",
     "smpi/grow-injected-times:no",
+    # Each message costs its sender and its receiver 0.3 us of software overhead (0 in SMPI by default):
+    # about one core's MPI message rate, ~3 million small messages a second (OSU's osu_mbw_mr on
+    # current HPC networks). Without it a scheme of many small messages would look free.
+    "smpi/os:0:3e-7:0",  # (message size from which):(seconds):(seconds per byte)
+    "smpi/ois:0:3e-7:0",
+    "smpi/or:0:3e-7:0",
 ]
 
 # MPI_Allreduce's algorithm: SMPI's own default, recursive halving/doubling (Rabenseifner), or the
@@ -57,6 +64,19 @@ def kokkos_libs(driver):
     """The Kokkos shared libraries the driver loads: each simulated rank needs a private copy."""
     out = subprocess.run(["ldd", driver], capture_output=True, text=True, check=True).stdout
     return sorted({os.path.basename(m) for m in re.findall(r"=>\s*(\S*kokkos\S*\.so[.\d]*)", out)})
+
+
+def run_group(cmd, timeout, env):
+    """Runs cmd in a session of its own, so that a timeout ends smpirun's simulator (smpimain) too."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          start_new_session=True) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            raise
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
 def smpi_env(tmpdir):
@@ -114,7 +134,7 @@ def run(driver, ranks, driver_args, platform="polaris", selector="default", smpi
         cmd += [f"--cfg={c}" for c in cfg]
         cmd += ["--log=root.thres:warning", driver] + list(driver_args) + ["--json", result]
         t0 = time.time()
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=smpi_env(tmp))
+        p = run_group(cmd, timeout, smpi_env(tmp))
         wall = time.time() - t0
         if p.returncode != 0 or not os.path.exists(result):
             raise RuntimeError(f"smpirun failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout[-3000:]}{p.stderr[-3000:]}")
