@@ -19,7 +19,9 @@ Step profiles (compute injected as simulated time, see scaling_driver.cpp):
         trainer's row blocks do; after, the optimizer.
   gpu5  a 5 ms step in the same proportions, polled twice (a device backend polls after the real
         half's forward and after its backward);
-  gpu1  the same at 1 ms.
+  gpu1  the same at 1 ms;
+  gpu5-layers, gpu1-layers   the same, polled as the trainer does with --poll-each-layer (after each of
+        the discriminator's 5 layers, forward and backward: 10 polls).
 """
 import argparse
 import json
@@ -51,12 +53,20 @@ SERIES = {
     "parameter-server": (["--strategy", "parameter-server"], "default"),
     "ensemble": (["--strategy", "ensemble"], "default"),
     "local": (["--strategy", "local"], "default"),
+    "hierarchical": (["--strategy", "hierarchical"], "default"),
+    "async-doubling weak": (["--strategy", "async-doubling", "--mode", "weak"], "default"),
 }
 
 
+# Steps per simulation: two (an inner and an outer step of the grouped rings; the others are the same at
+# every step), four for a parameter server, whose master's backlog builds up from step to step.
+STEPS = {"parameter-server": 4}
+
+
 def memory_bytes(series, ranks, floats, per_node):
-    """What the simulation holds: each rank's gradient, plus the pass-along rings' N buffers per member,
-    SMPI's MPI_Iallreduce (a naive all-to-all: N receive buffers per rank), a parameter server's four."""
+    """What the simulation holds, roughly: each rank's gradient and one buffer of scratch (MPI's or
+    sagips's), the pass-along rings' N buffers per member, SMPI's MPI_Iallreduce (a naive all-to-all: N
+    receive buffers per rank), an ensemble's (the same in groups), a parameter server's four."""
     b = 4 * floats
     pass_along = floats < PASS_ALONG_BELOW and "chunked" not in series
     base = ranks * b * 2
@@ -68,8 +78,12 @@ def memory_bytes(series, ranks, floats, per_node):
         return base + ranks * g * b + leaders * leaders * b
     if series == "iallreduce":
         return base + ranks * ranks * b
+    if series == "ensemble":
+        return base + ranks * min(per_node, 4, ranks) * b
     if series == "parameter-server":
         return ranks * b * 4
+    if series in ("hierarchical", "async-doubling weak"):
+        return base + ranks * b
     return base
 
 
@@ -87,9 +101,14 @@ def profiles(bench_step, cpu_events):
     cpu = {"before": before * 1e3, "overlap": overlap * 1e3, "after": after * 1e3,
            "polls": 2 * math.ceil(row["events"] / 1024), "source": f"bench_step, {row['events']} events"}
     out = {"cpu": cpu}
+    # The discriminator (D, --disc layers) polls after each of its layers with --poll-each-layer: on a
+    # device, layers - 1 times between layers and once at the end, in the forward and the backward.
+    layers = 5  # DefaultDiscriminator: 2 -> 4 x 128 -> 1
     for name, ms in (("gpu5", 5.0), ("gpu1", 1.0)):
-        out[name] = {"before": ms * before / total, "overlap": ms * overlap / total, "after": ms * after / total,
-                     "polls": 2, "source": f"{ms:g} ms in bench_step's proportions"}
+        for suffix, polls, how in (("", 2, "polled twice"), ("-layers", 2 * layers, "polled after each layer")):
+            out[name + suffix] = {"before": ms * before / total, "overlap": ms * overlap / total,
+                                  "after": ms * after / total, "polls": polls,
+                                  "source": f"{ms:g} ms in bench_step's proportions, {how}"}
     return out
 
 
@@ -118,6 +137,8 @@ def cmd_run(a):
     profs = profiles(a.bench_step, a.cpu_events)
     data["profiles"] = profs
     data["smpi_config"] = smpi_run.SMPI_CONFIG
+    # Points left out for memory stay out; a failed one is tried again (and its old record dropped).
+    data["skipped"] = [p for p in data["skipped"] if p["reason"].startswith("memory")]
     done = {key(r) for r in data["runs"]} | {key(r) for r in data["skipped"]}
     per_node = smpi_run.PLATFORMS.get(a.platform, {}).get("ranks_per_node", 1)
     series = a.series.split(",") if a.series else list(SERIES)
@@ -131,6 +152,8 @@ def cmd_run(a):
                     if key(point) in done:
                         continue
                     floats = SIZES[size]
+                    if name.endswith(" chunked") and (floats or 0) >= PASS_ALONG_BELOW:
+                        continue  # the same run as the series without " chunked": its ring is chunked already
                     mem = memory_bytes(name, n, floats or 51589, per_node)
                     if mem > a.max_gib * 2**30:
                         point["reason"] = f"memory estimate {mem / 2**30:.1f} GiB > {a.max_gib} GiB"
@@ -138,9 +161,9 @@ def cmd_run(a):
                         print(f"skip {point}")
                         save(path, data)
                         continue
-                    args = strategy_args + ["--steps", str(a.steps), "--before-ms", f"{p['before']:.6g}",
-                                            "--overlap-ms", f"{p['overlap']:.6g}", "--after-ms", f"{p['after']:.6g}",
-                                            "--polls", str(p["polls"])]
+                    args = strategy_args + ["--steps", str(STEPS.get(name, a.steps)),
+                                            "--before-ms", f"{p['before']:.6g}", "--overlap-ms", f"{p['overlap']:.6g}",
+                                            "--after-ms", f"{p['after']:.6g}", "--polls", str(p["polls"])]
                     if floats:
                         args += ["--floats", str(floats)]
                     t0 = time.time()
@@ -250,7 +273,7 @@ def main():
     r.add_argument("--profiles", default="gpu5,gpu1,cpu")
     r.add_argument("--sizes", default="generator,10MiB")
     r.add_argument("--series", default="", help="comma-separated names (default: all): " + ", ".join(SERIES))
-    r.add_argument("--steps", type=int, default=4, help="training steps per simulation (k = 2: two outer steps)")
+    r.add_argument("--steps", type=int, default=2, help="training steps per simulation (k = 2: an inner and an outer)")
     r.add_argument("--bench-step", default=os.path.join(ROOT, "docs", "data", "bench_step_vs_torch_cpu.json"))
     r.add_argument("--cpu-events", type=int, default=10000)
     r.add_argument("--max-gib", type=float, default=8.0, help="leave out points whose memory estimate exceeds this")
