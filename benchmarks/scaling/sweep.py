@@ -200,26 +200,37 @@ def cmd_table(a):
     data = load(a.results)
     eff = efficiencies(data)
     groups = sorted({k[:3] for k in eff})
+    if a.only:
+        groups = [g for g in groups if f"{g[1]}/{g[2]}" in a.only.split(",") or f"{g[0]}/{g[1]}/{g[2]}" in a.only.split(",")]
     for g in groups:
         names = [s for s in SERIES if (*g, s) in eff]
         ranks = sorted({n for s in names for n in eff[(*g, s)]})
-        print(f"\n{g[0]}, {g[1]} step, {g[2]} buffer: weak-scaling efficiency T(4)/T(N) (step time in ms)\n")
-        print("| series | " + " | ".join(str(n) for n in ranks) + " |")
-        print("|---|" + "---:|" * len(ranks))
+        top = ranks[-1]
+        what = "T(4)/T(N)" + ("" if a.compact else " (step time in ms)")
+        print(f"\n{g[0]}, {g[1]} step, {g[2]} buffer: weak-scaling efficiency {what}\n")
+        extra = [f"T({top}) ms", f"host s ({top})"] if a.compact else []
+        print("| series | " + " | ".join(str(n) for n in ranks + extra) + " |")
+        print("|---|" + "---:|" * (len(ranks) + len(extra)))
         for s in names:
             cells = []
+            pts = eff[(*g, s)]
             for n in ranks:
-                v = eff[(*g, s)].get(n)
+                v = pts.get(n)
                 if v is None:
                     cells.append("—")
-                else:
-                    mark = "" if v[3] else " (WRONG)"
-                    cells.append(f"{v[1]:.2f} ({v[0] * 1e3:.2f}){mark}")
+                    continue
+                mark = "" if v[3] else " WRONG"
+                cells.append((f"{v[1]:.3f}" if a.compact else f"{v[1]:.2f} ({v[0] * 1e3:.2f})") + mark)
+            if a.compact:
+                last = pts.get(top)
+                cells += [f"{last[0] * 1e3:.3f}", f"{last[2]:.0f}"] if last else ["—", "—"]
             print(f"| {s} | " + " | ".join(cells) + " |")
     walls = [r["wall_s"] for r in data["runs"]]
     if walls:
         print(f"\n{len(walls)} simulations, host wall time {sum(walls) / 3600:.2f} h in all, longest "
-              f"{max(walls):.0f} s; {len(data['skipped'])} points left out")
+              f"{max(walls):.0f} s; {len(data['skipped'])} points left out:")
+        for p in data["skipped"]:
+            print(f"  {p['platform']} {p['profile']} {p['size']} {p['series']} {p['ranks']}: {p['reason']}")
     return 0
 
 
@@ -232,11 +243,15 @@ def cmd_plot(a):
     data = load(a.results)
     eff = efficiencies(data)
     groups = sorted({k[:3] for k in eff})
+    if a.only:
+        groups = [g for g in groups if f"{g[1]}/{g[2]}" in a.only.split(",")]
     cols = min(3, len(groups))
     rows = math.ceil(len(groups) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.2 * rows), squeeze=False)
-    colors = {s: f"C{i % 10}" for i, s in enumerate(SERIES)}
-    styles = {s: ("--" if s.startswith("allreduce") else "-") for s in SERIES}
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
+    palette = ["#1f77b4", "#7f7f7f", "#000000", "#ff7f0e", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd",
+               "#8c564b", "#17becf", "#bcbd22", "#e6007e", "#00a0a0"]
+    colors = {s: palette[i % len(palette)] for i, s in enumerate(SERIES)}
+    handles = {}
     for i, g in enumerate(groups):
         ax = axes[i // cols][i % cols]
         for s in SERIES:
@@ -244,19 +259,22 @@ def cmd_plot(a):
             if not pts:
                 continue
             ns = sorted(pts)
-            ax.plot(ns, [pts[n][1] for n in ns], styles[s], marker="o", ms=3, color=colors[s], label=s)
+            mine = s in ("hierarchical", "async-doubling weak")
+            (line,) = ax.plot(ns, [pts[n][1] for n in ns], "--" if s.startswith("allreduce") else "-", marker="o",
+                              ms=3, lw=2.2 if mine else 1.2, color=colors[s], label=s)
+            handles[s] = line
         ax.set_xscale("log", base=2)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(a.ymin, 1.005 if a.ymin > 0.5 else 1.05)
         ax.set_title(f"{g[0]}, {g[1]} step, {g[2]} buffer", fontsize=9)
         ax.set_xlabel("ranks")
         ax.set_ylabel("efficiency T(4)/T(N)")
         ax.grid(alpha=0.3)
     for j in range(len(groups), rows * cols):
         axes[j // cols][j % cols].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(a.output, dpi=110)
+    names = [s for s in SERIES if s in handles]
+    fig.legend([handles[s] for s in names], names, loc="lower center", ncol=5, fontsize=8)
+    fig.tight_layout(rect=(0, 0.07 + 0.02 * (len(names) > 10), 1, 1))
+    fig.savefig(a.output, dpi=100)
     print(f"wrote {a.output}")
     return 0
 
@@ -280,9 +298,13 @@ def main():
     r.add_argument("--timeout", type=float, default=3600, help="seconds one simulation may take")
     t = sub.add_parser("table")
     t.add_argument("results")
+    t.add_argument("--compact", action="store_true", help="efficiencies only, plus the largest run's times")
+    t.add_argument("--only", default="", help="groups to print: profile/size[,...] (e.g. gpu5/generator)")
     p = sub.add_parser("plot")
     p.add_argument("results")
     p.add_argument("-o", "--output", default="scaling.png")
+    p.add_argument("--ymin", type=float, default=0.0, help="lower end of the efficiency axis")
+    p.add_argument("--only", default="", help="groups to draw: profile/size[,...]")
     a = ap.parse_args()
     return {"run": cmd_run, "table": cmd_table, "plot": cmd_plot}[a.cmd](a)
 
