@@ -21,8 +21,9 @@
 // the end rank 0 must hold the sum of every gradient pushed (downpour; with sub-masters only when
 // every update is passed on, sync_every = 1).
 //
-// Prints one JSON object (rank 0) with the simulated step time of the slowest rank and the exchange
-// time it could not hide, and writes it to --json. Exit code 1 when a result is wrong.
+// Prints one JSON object (rank 0) with the simulated step time of the slowest rank (from the moment
+// the last rank leaves the starting barrier) and the exchange time it could not hide, and writes it
+// to --json. Exit code 1 when a result is wrong.
 //
 //   smpirun -np N -platform P.xml -hostfile H --cfg=... scaling_driver.so --strategy async-ring
 //           [--floats 51589] [--steps 4] [--before-ms 3.1 --overlap-ms 1.9 --after-ms 0.01 --polls 2]
@@ -177,7 +178,13 @@ int run(sagips::Environment& env, int argc, char** argv) {
     }
     x.worker_done();
   }
-  const double elapsed = MPI_Wtime() - t0;
+  const double t_end = MPI_Wtime();
+  // SMPI's clock is one clock for every rank, and ranks leave a barrier at different times (by the
+  // barrier algorithm's latency, which depends on the collective selector). The run starts when the
+  // last rank has left it: an exchange cannot finish before that, and the skew is not the exchange's.
+  double start = t0;
+  MPI_Allreduce(&t0, &start, 1, MPI_DOUBLE, MPI_MAX, comm);
+  const double elapsed = t_end - start;
 
   // A parameter server: every pushed gradient applied once at rank 0.
   bool ps_checked = false;
