@@ -64,27 +64,32 @@ STEPS = {"parameter-server": 4}
 
 
 def memory_bytes(series, ranks, floats, per_node):
-    """What the simulation holds, roughly: each rank's gradient and one buffer of scratch (MPI's or
-    sagips's), the pass-along rings' N buffers per member, SMPI's MPI_Iallreduce (a naive all-to-all: N
-    receive buffers per rank), an ensemble's (the same in groups), a parameter server's four."""
+    """What the simulation holds, roughly: every rank's gradient plus what the series adds per rank: MPI's
+    temporary buffer (MPI_Allreduce), the pass-along rings' N buffers per member, SMPI's MPI_Iallreduce
+    (a naive all-to-all: N receive buffers) and an ensemble's (the same in groups), the schedules'
+    scratch space, a parameter server's four buffers."""
     b = 4 * floats
+    g = min(per_node, 4, ranks)
+    grads = ranks * b
     pass_along = floats < PASS_ALONG_BELOW and "chunked" not in series
-    base = ranks * b * 2
     if series in ("sync-ring", "async-ring strong") and pass_along:
-        return base + ranks * ranks * b
+        return grads + ranks * ranks * b
     if series == "async-ring weak" and pass_along:
-        g = min(per_node, 4, ranks)
         leaders = ranks // g
-        return base + ranks * g * b + leaders * leaders * b
+        return grads + ranks * g * b + leaders * leaders * b
     if series == "iallreduce":
-        return base + ranks * ranks * b
+        return grads + ranks * ranks * b
     if series == "ensemble":
-        return base + ranks * min(per_node, 4, ranks) * b
+        return grads + ranks * g * b
     if series == "parameter-server":
-        return ranks * b * 4
-    if series in ("hierarchical", "async-doubling weak"):
-        return base + ranks * b
-    return base
+        return grads * 4
+    if series == "hierarchical":
+        return grads + grads * (g - 1) // g + grads // g
+    if series == "async-doubling weak":
+        return grads * 2
+    if series.startswith("allreduce"):
+        return grads * 2
+    return grads + grads // 10  # the chunked rings' one chunk, Local's nothing
 
 
 def profiles(bench_step, cpu_events):
@@ -137,17 +142,21 @@ def cmd_run(a):
     profs = profiles(a.bench_step, a.cpu_events)
     data["profiles"] = profs
     data["smpi_config"] = smpi_run.SMPI_CONFIG
-    # Points left out for memory stay out; a failed one is tried again (and its old record dropped).
-    data["skipped"] = [p for p in data["skipped"] if p["reason"].startswith("memory")]
-    done = {key(r) for r in data["runs"]} | {key(r) for r in data["skipped"]}
-    per_node = smpi_run.PLATFORMS.get(a.platform, {}).get("ranks_per_node", 1)
+    # What this invocation covers is decided again (a point left out for memory under a lower --max-gib,
+    # or a failed one, is tried again); points outside it keep their records.
     series = a.series.split(",") if a.series else list(SERIES)
+    ranks = [int(x) for x in a.ranks.split(",")]
+    covered = {(a.platform, p, z, s, n) for p in a.profiles.split(",") for z in a.sizes.split(",") for s in series
+               for n in ranks}
+    data["skipped"] = [p for p in data["skipped"] if key(p) not in covered]
+    done = {key(r) for r in data["runs"]}
+    per_node = smpi_run.PLATFORMS.get(a.platform, {}).get("ranks_per_node", 1)
     for profile in a.profiles.split(","):
         p = profs[profile]
         for size in a.sizes.split(","):
             for name in series:
                 strategy_args, selector = SERIES[name]
-                for n in [int(x) for x in a.ranks.split(",")]:
+                for n in ranks:
                     point = {"platform": a.platform, "profile": profile, "size": size, "series": name, "ranks": n}
                     if key(point) in done:
                         continue
