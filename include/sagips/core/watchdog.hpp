@@ -15,7 +15,10 @@
 //
 // The clock is MPI_Wtime unless set_clock() says otherwise, so simulated MPI (SimGrid's SMPI) counts
 // simulated seconds. Waiting loops yield the core between polls (ranks often outnumber cores on a
-// laptop or in CI); with the watchdog off a wait blocks in MPI_Waitall.
+// laptop or in CI). With the watchdog off (timeout 0) nothing polls: a wait blocks in MPI_Waitall and
+// the collectives below are MPI's blocking ones (the library's own algorithms; also the only ones
+// SimGrid 3.32 gets right: it has no MPI_Comm_idup, its MPI_Ibarrier does not wait for everyone and
+// its in-place MPI_Iallreduce sends garbage).
 
 #include <mpi.h>
 
@@ -141,10 +144,18 @@ inline double wait(MPI_Comm comm, std::vector<MPI_Request>& reqs, const std::str
 }  // namespace watchdog
 
 // Collectives under the watchdog: the non-blocking MPI call, then a watched wait. `what` names the
-// collective in a stall report.
+// collective in a stall report. With the watchdog off: the blocking MPI call.
 namespace mpi {
 
+namespace detail {
+inline bool unwatched() { return watchdog::timeout() <= 0; }
+}  // namespace detail
+
 inline void barrier(MPI_Comm comm, const std::string& what) {
+  if (detail::unwatched()) {
+    MPI_Barrier(comm);
+    return;
+  }
   MPI_Request r;
   MPI_Ibarrier(comm, &r);
   watchdog::wait(comm, &r, 1, what);
@@ -152,12 +163,20 @@ inline void barrier(MPI_Comm comm, const std::string& what) {
 
 inline void allreduce(const void* send, void* recv, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm,
                       const std::string& what) {
+  if (detail::unwatched()) {
+    MPI_Allreduce(send, recv, count, type, op, comm);
+    return;
+  }
   MPI_Request r;
   MPI_Iallreduce(send, recv, count, type, op, comm, &r);
   watchdog::wait(comm, &r, 1, what);
 }
 
 inline void bcast(void* buf, int count, MPI_Datatype type, int root, MPI_Comm comm, const std::string& what) {
+  if (detail::unwatched()) {
+    MPI_Bcast(buf, count, type, root, comm);
+    return;
+  }
   MPI_Request r;
   MPI_Ibcast(buf, count, type, root, comm, &r);
   watchdog::wait(comm, &r, 1, what);
@@ -165,6 +184,10 @@ inline void bcast(void* buf, int count, MPI_Datatype type, int root, MPI_Comm co
 
 inline void allgather(const void* send, int send_count, MPI_Datatype send_type, void* recv, int recv_count,
                       MPI_Datatype recv_type, MPI_Comm comm, const std::string& what) {
+  if (detail::unwatched()) {
+    MPI_Allgather(send, send_count, send_type, recv, recv_count, recv_type, comm);
+    return;
+  }
   MPI_Request r;
   MPI_Iallgather(send, send_count, send_type, recv, recv_count, recv_type, comm, &r);
   watchdog::wait(comm, &r, 1, what);
@@ -172,6 +195,10 @@ inline void allgather(const void* send, int send_count, MPI_Datatype send_type, 
 
 inline void allgatherv(const void* send, int send_count, MPI_Datatype send_type, void* recv, const int* counts,
                        const int* displs, MPI_Datatype recv_type, MPI_Comm comm, const std::string& what) {
+  if (detail::unwatched()) {
+    MPI_Allgatherv(send, send_count, send_type, recv, counts, displs, recv_type, comm);
+    return;
+  }
   MPI_Request r;
   MPI_Iallgatherv(send, send_count, send_type, recv, counts, displs, recv_type, comm, &r);
   watchdog::wait(comm, &r, 1, what);
@@ -188,6 +215,10 @@ inline MPI_Comm split(MPI_Comm comm, int color, int key, const std::string& what
 
 inline MPI_Comm dup(MPI_Comm comm, const std::string& what) {
   MPI_Comm out = MPI_COMM_NULL;
+  if (detail::unwatched()) {
+    MPI_Comm_dup(comm, &out);
+    return out;
+  }
   MPI_Request r;
   MPI_Comm_idup(comm, &out, &r);
   watchdog::wait(comm, &r, 1, what);

@@ -21,6 +21,15 @@
 namespace sagips::exchange {
 
 namespace detail {
+// SimGrid's SMPI (whose mpi.h defines SMPI_SHARED_MALLOC) sends an in-place MPI_Iallreduce from a
+// temporary it has already freed (3.32: wrong sums, a crash from 1 MiB on): there post() sends from
+// a copy of the buffer instead.
+#if defined(SMPI_SHARED_MALLOC)
+inline constexpr bool iallreduce_from_copy = true;
+#else
+inline constexpr bool iallreduce_from_copy = false;
+#endif
+
 // The mean over a communicator's ranks, in place, posted by post() and completed by wait().
 template <class T, class Space>
 class AllreduceBody {
@@ -33,8 +42,15 @@ class AllreduceBody {
   void post(Kokkos::View<T*, Space> buf, std::int64_t step, Stats& stats) {
     buf_ = buf;
     step_ = step;
+    const void* send = MPI_IN_PLACE;
+    if constexpr (iallreduce_from_copy) {
+      if (send_.extent(0) != buf.extent(0))
+        send_ = Kokkos::View<T*, Space>("sagips::exchange::iallreduce_send", buf.extent(0));
+      Ops::copy(send_, buf);
+      send = send_.data();
+    }
     Ops::fence();
-    MPI_Iallreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.extent(0)), mpi_type<T>(), MPI_SUM, comm_, &req_);
+    MPI_Iallreduce(send, buf.data(), static_cast<int>(buf.extent(0)), mpi_type<T>(), MPI_SUM, comm_, &req_);
     stats.bytes_sent += static_cast<double>(buf.extent(0) * sizeof(T));
   }
   bool test() {
@@ -75,7 +91,7 @@ class AllreduceBody {
 
   Comm comm_;
   const char* what_ = "all-reduce";
-  Kokkos::View<T*, Space> buf_;
+  Kokkos::View<T*, Space> buf_, send_;  // send_: only where iallreduce_from_copy
   std::int64_t step_ = 0;
   MPI_Request req_ = MPI_REQUEST_NULL;
 };

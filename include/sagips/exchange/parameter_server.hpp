@@ -166,9 +166,12 @@ struct ParameterServer {
       int active = my_workers_;
       double idle_since = watchdog::now();
       while (active > 0) {
-        int flag = 0;
+        int flag = 1;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, tag_header, comm_, &flag, &st);
+        if (watchdog::timeout() > 0)
+          MPI_Iprobe(MPI_ANY_SOURCE, tag_header, comm_, &flag, &st);
+        else  // nothing to watch: block until a worker sends
+          MPI_Probe(MPI_ANY_SOURCE, tag_header, comm_, &st);
         if (!flag) {
           const double idle = watchdog::now() - idle_since;
           if (watchdog::timeout() > 0 && idle > watchdog::timeout())

@@ -104,7 +104,8 @@ void check_all_averaging(std::tuple<S...>*) {
 
 TEST_CASE("every averaging strategy leaves the mean of its contributors' gradients, as MPI computes it") {
   check_all_averaging(static_cast<std::tuple<ex::Local, ex::Allreduce, ex::Iallreduce, ex::SyncRing, ex::AsyncRing,
-                                             ex::ParameterServer, ex::Ensemble, examples::Torus2D>*>(nullptr));
+                                             ex::ParameterServer, ex::Ensemble, ex::Hierarchical, ex::AsyncDoubling,
+                                             examples::Torus2D>*>(nullptr));
 }
 
 TEST_CASE("a large buffer (1e6 values) through every all-rank strategy equals MPI_Allreduce's mean") {
@@ -131,6 +132,14 @@ TEST_CASE("a large buffer (1e6 values) through every all-rank strategy equals MP
   check(std::make_unique<ex::Exchanger<examples::Torus2D, float>>(sagips::testing::comm(), c, n));
   c.group_size = size;
   check(std::make_unique<ex::Exchanger<ex::AsyncRing, float>>(sagips::testing::comm(), c, n));
+  check(std::make_unique<ex::Exchanger<ex::AsyncDoubling, float>>(sagips::testing::comm(), c, n));
+  for (int g : {1, size % 2 == 0 ? 2 : size}) {  // columns of every rank; groups of 2 where they fit
+    c.group_size = g;
+    for (std::size_t threshold : {std::size_t(1), std::size_t(1) << 40}) {  // halving, doubling
+      c.chunk_threshold = threshold;
+      check(std::make_unique<ex::Exchanger<ex::Hierarchical, float>>(sagips::testing::comm(), c, n));
+    }
+  }
 }
 
 TEST_CASE("the run-time choice builds the strategy it is told, and refuses a name it does not know") {
