@@ -251,16 +251,6 @@ int run(sagips::Environment& env, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   // SMPI provides MPI_THREAD_SINGLE, and sagips calls MPI from one thread only.
-  sagips::Environment env(argc, argv, MPI_THREAD_SINGLE);
-  try {
-    return run(env, argc, argv);
-  } catch (const sagips::CollectiveError& e) {
-    if (env.is_root()) std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error on rank %d: %s\n", env.rank(), e.what());
-    std::fflush(stderr);
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  return 1;
+  return sagips::run_main(argc, argv, [&](sagips::Environment& env) { return run(env, argc, argv); },
+                          MPI_THREAD_SINGLE);
 }

@@ -110,9 +110,11 @@ class Environment {
 // Runs body(env) and maps failures onto exit codes without ever leaving a rank hanging:
 //  - a CollectiveError reached every rank: rank 0 prints it once, every rank returns 1;
 //  - any other exception is local to one rank: it prints "rank r: ..." and aborts the whole job.
+// required_thread_level is passed to MPI_Init_thread (an MPI that only offers MPI_THREAD_SINGLE,
+// SimGrid's SMPI for one, is enough for a program that calls MPI from its main thread only).
 template <class Body>
-int run_main(int& argc, char**& argv, Body&& body) {
-  Environment env(argc, argv);
+int run_main(int& argc, char**& argv, Body&& body, int required_thread_level = MPI_THREAD_FUNNELED) {
+  Environment env(argc, argv, required_thread_level);
   try {
     return std::forward<Body>(body)(env);
   } catch (const CollectiveError& e) {
