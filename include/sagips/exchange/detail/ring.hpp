@@ -1,7 +1,6 @@
 #pragma once
-// The two rings, as non-blocking state machines on a communicator: begin() posts the first round,
-// progress() advances as far as the messages allow (never blocks), finish() completes under the stall
-// watchdog. Both leave the average of every rank's buffer in `buf`, the same bits on every rank and
+// The two rings, as non-blocking state machines on a communicator: begin() posts the first round;
+// progress() and finish() wait as every exchange made of rounds does (detail/rounds.hpp). Both leave the average of every rank's buffer in `buf`, the same bits on every rank and
 // in every run, whatever the order in which messages arrive:
 //
 //  - pass-along (small buffers; SAGIPS's conventional ring): N-1 rounds, in each every rank sends the
@@ -27,13 +26,13 @@
 #include <Kokkos_Core.hpp>
 #include <cstdint>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include "sagips/core/error.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/compression.hpp"
+#include "sagips/exchange/detail/rounds.hpp"
 
 namespace sagips::exchange::detail {
 
@@ -61,28 +60,28 @@ class RingAverage {
     SAGIPS_REQUIRE(residual_.extent(0) == 0 || residual_.extent(0) == n_,
                    "exchange ring: a residual of " << residual_.extent(0) << " values for a buffer of " << n_);
     round_ = 0;
-    rounds_ = size_ <= 1 || n_ == 0 ? 0 : (chunked ? 2 * (size_ - 1) : size_ - 1);
+    round_count_ = size_ <= 1 || n_ == 0 ? 0 : (chunked ? 2 * (size_ - 1) : size_ - 1);
     left_ = (rank_ + size_ - 1) % size_;
     right_ = (rank_ + 1) % size_;
     const std::size_t chunk_max = n_ / static_cast<std::size_t>(size_) + 1;
-    if (!chunked_ && rounds_ > 0 && !compressed_) {
+    if (!chunked_ && round_count_ > 0 && !compressed_) {
       if (slots_.extent(0) != static_cast<std::size_t>(size_) || slots_.extent(1) != n_)
         slots_ = Kokkos::View<T**, Kokkos::LayoutRight, Space>("sagips::exchange::ring_slots", size_, n_);
       Ops::copy(slot(rank_), buf_);
     }
-    if (!chunked_ && rounds_ > 0 && compressed_) {
+    if (!chunked_ && round_count_ > 0 && compressed_) {
       if (wire_slots_.extent(0) != static_cast<std::size_t>(size_) || wire_slots_.extent(1) != n_)
         wire_slots_ = WireSlots("sagips::exchange::ring_wire_slots", size_, n_);
       Wire::encode(compression_, buf_, wire_slot(rank_), residual_);
     }
-    if (chunked_ && rounds_ > 0 && !compressed_ && tmp_.extent(0) < chunk_max)
+    if (chunked_ && round_count_ > 0 && !compressed_ && tmp_.extent(0) < chunk_max)
       tmp_ = View("sagips::exchange::ring_chunk", chunk_max);
-    if (chunked_ && rounds_ > 0 && compressed_) {
+    if (chunked_ && round_count_ > 0 && compressed_) {
       if (wire_.extent(0) != n_) wire_ = WireView("sagips::exchange::ring_wire", n_);
       if (wire_tmp_.extent(0) < chunk_max) wire_tmp_ = WireView("sagips::exchange::ring_wire_chunk", chunk_max);
     }
-    active_ = rounds_ > 0;
-    if (active_) {
+    rounds_.active = round_count_ > 0;
+    if (rounds_.active) {
       Ops::fence();
       post();
     } else {
@@ -90,41 +89,24 @@ class RingAverage {
     }
   }
 
-  bool done() const { return !active_; }
+  bool done() const { return !rounds_.active; }
   double bytes_sent() const { return bytes_; }
 
   // Advances without blocking; true when the average is in the buffer.
   bool progress() {
-    while (active_) {
-      int flag = 0;
-      MPI_Testall(2, reqs_, &flag, MPI_STATUSES_IGNORE);
-      if (!flag) return false;
-      complete_round();
-    }
-    return true;
+    return rounds_.progress([this] { complete_round(); });
   }
 
   // Completes under the watchdog (what names it in a stall report); returns the seconds spent waiting.
   // With the watchdog off there is nothing to watch: each round blocks in MPI_Waitall, no polling.
   double finish(const std::string& what) {
-    const double t0 = watchdog::now();
-    const double limit = watchdog::timeout();
-    if (limit <= 0) {
-      while (active_) {
-        MPI_Waitall(2, reqs_, MPI_STATUSES_IGNORE);
-        complete_round();
-      }
-      return watchdog::now() - t0;
-    }
-    while (!progress()) {
-      const double waited = watchdog::now() - t0;
-      if (limit > 0 && waited > limit)
-        watchdog::report_stall(comm_, what + " (waiting for rank " + std::to_string(left_) + " of its ring, round " +
-                                          std::to_string(round_) + ")",
-                               waited);
-      std::this_thread::yield();
-    }
-    return watchdog::now() - t0;
+    return rounds_.finish([this] { complete_round(); },
+                          [&](double waited) {
+                            watchdog::report_stall(comm_,
+                                                   what + " (waiting for rank " + std::to_string(left_) +
+                                                       " of its ring, round " + std::to_string(round_) + ")",
+                                                   waited);
+                          });
   }
 
  private:
@@ -170,8 +152,9 @@ class RingAverage {
       recv = buf_.data() + chunk_begin(cr);
       recv_n = chunk_size(cr);
     }
-    MPI_Irecv(recv, static_cast<int>(recv_n), type, left_, tag, comm_, &reqs_[1]);
-    MPI_Isend(send, static_cast<int>(send_n), type, right_, tag, comm_, &reqs_[0]);
+    MPI_Request* reqs = rounds_.start_round(2);
+    MPI_Irecv(recv, static_cast<int>(recv_n), type, left_, tag, comm_, &reqs[1]);
+    MPI_Isend(send, static_cast<int>(send_n), type, right_, tag, comm_, &reqs[0]);
     bytes_ += static_cast<double>(send_n * sizeof(T));
   }
 
@@ -205,8 +188,9 @@ class RingAverage {
       recv_n = chunk_size(cr);
     }
     Ops::fence();
-    MPI_Irecv(recv, static_cast<int>(recv_n), Wire::wire_type(), left_, tag, comm_, &reqs_[1]);
-    MPI_Isend(send, static_cast<int>(send_n), Wire::wire_type(), right_, tag, comm_, &reqs_[0]);
+    MPI_Request* reqs = rounds_.start_round(2);
+    MPI_Irecv(recv, static_cast<int>(recv_n), Wire::wire_type(), left_, tag, comm_, &reqs[1]);
+    MPI_Isend(send, static_cast<int>(send_n), Wire::wire_type(), right_, tag, comm_, &reqs[0]);
     bytes_ += static_cast<double>(send_n * sizeof(std::uint16_t));
   }
 
@@ -225,7 +209,7 @@ class RingAverage {
       Wire::decode(compression_, wire_part(chunk_begin(cr), m), Ops::part(buf_, chunk_begin(cr), m));
     }
     ++round_;
-    if (round_ < rounds_) {
+    if (round_ < round_count_) {
       Ops::fence();
       post();
     } else {
@@ -234,7 +218,7 @@ class RingAverage {
   }
 
   void finish_average() {
-    active_ = false;
+    rounds_.active = false;
     if (n_ == 0 || size_ <= 1) return;
     const T inv = T(1) / static_cast<T>(size_);
     if (!chunked_ && compressed_)
@@ -250,15 +234,15 @@ class RingAverage {
   int rank_ = 0, size_ = 1, left_ = 0, right_ = 0;
   View buf_;
   std::size_t n_ = 0;
-  bool chunked_ = false, active_ = false, compressed_ = false;
+  bool chunked_ = false, compressed_ = false;
   Compression compression_ = Compression::none;
   View residual_;
-  int round_ = 0, rounds_ = 0;
+  int round_ = 0, round_count_ = 0;
   Kokkos::View<T**, Kokkos::LayoutRight, Space> slots_;
   View tmp_;
   WireSlots wire_slots_;       // compressed pass-along: every rank's encoded buffer
   WireView wire_, wire_tmp_;   // compressed chunked: the encoded chunks, and one received partial sum
-  MPI_Request reqs_[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  Rounds rounds_;  // two requests a round: the send, the receive
   double bytes_ = 0;
 };
 

@@ -3,8 +3,8 @@
 // set of messages on one communicator, posted together: sends from ranges of the buffer, and receives
 // either straight into ranges of it or into scratch space that is then added to a range (in the order
 // the receives are listed, after the range's own values). The next step is posted when all of a
-// step's messages are done. begin() posts the first step, progress() advances as far as the messages
-// allow (never blocks), finish() completes under the stall watchdog (blocking in MPI when it is off).
+// step's messages are done. begin() posts the first step; progress() and finish() wait as every
+// exchange made of rounds does (detail/rounds.hpp).
 //
 // The builders below give the steps of the hierarchical and latency-optimal exchanges
 // (exchange/hierarchical.hpp, exchange/async_doubling.hpp):
@@ -23,11 +23,11 @@
 #include <Kokkos_Core.hpp>
 #include <cstddef>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
+#include "sagips/exchange/detail/rounds.hpp"
 
 namespace sagips::exchange::detail {
 
@@ -174,57 +174,30 @@ class ScheduleRun {
       need = need > sum ? need : sum;
     }
     if (scratch_.extent(0) < need) scratch_ = View("sagips::exchange::schedule_scratch", need);
-    active_ = !steps.empty();
-    if (active_) post();
+    rounds_.active = !steps.empty();
+    if (rounds_.active) post();
   }
 
-  bool done() const { return !active_; }
+  bool done() const { return !rounds_.active; }
   double bytes_sent() const { return bytes_; }
   std::size_t step() const { return at_; }
 
   // Advances without blocking; true when the schedule has run to its end.
   bool progress() {
-    while (active_) {
-      int flag = 1;
-      if (!reqs_.empty()) MPI_Testall(static_cast<int>(reqs_.size()), reqs_.data(), &flag, MPI_STATUSES_IGNORE);
-      if (!flag) return false;
-      complete();
-    }
-    return true;
+    return rounds_.progress([this] { complete(); });
   }
 
   // Completes under the watchdog (what names it in a stall report); returns the seconds spent waiting.
   // With the watchdog off each step blocks in MPI_Waitall.
   double finish(const std::string& what) {
-    const double t0 = watchdog::now();
-    const double limit = watchdog::timeout();
-    if (limit <= 0) {
-      while (active_) {
-        MPI_Waitall(static_cast<int>(reqs_.size()), reqs_.data(), MPI_STATUSES_IGNORE);
-        complete();
-      }
-      return watchdog::now() - t0;
-    }
-    while (!progress()) {
-      const double waited = watchdog::now() - t0;
-      if (waited > limit) {
-        const Step<T>& s = (*steps_)[at_];
-        std::string peers;
-        for (const Transfer& t : s.recvs) peers += (peers.empty() ? "" : ",") + std::to_string(t.peer);
-        watchdog::report_stall(s.comm, what + " (step " + std::to_string(at_) + ", waiting for rank(s) " +
-                                           (peers.empty() ? std::string("none") : peers) + " of its communicator)",
-                               waited);
-      }
-      std::this_thread::yield();
-    }
-    return watchdog::now() - t0;
+    return rounds_.finish([this] { complete(); }, [&](double waited) { report_stall(what, waited); });
   }
 
  private:
   void post() {
     const Step<T>& s = (*steps_)[at_];
     Ops::fence();  // MPI reads the buffer only after the kernels that wrote it
-    reqs_.assign(s.sends.size() + s.recvs.size(), MPI_REQUEST_NULL);
+    MPI_Request* reqs = rounds_.start_round(s.sends.size() + s.recvs.size());
     // One tag for every step: ranks reach a message at different step numbers (a folded rank's first
     // step is its partner's), and between two ranks the messages come in the same order on both sides.
     const int tag = 600;
@@ -232,12 +205,22 @@ class ScheduleRun {
     for (const Transfer& t : s.recvs) {
       T* into = s.add ? scratch_.data() + offset : buf_.data() + t.begin;
       offset += s.add ? t.count : 0;
-      MPI_Irecv(into, static_cast<int>(t.count), mpi_type<T>(), t.peer, tag, s.comm, &reqs_[k++]);
+      MPI_Irecv(into, static_cast<int>(t.count), mpi_type<T>(), t.peer, tag, s.comm, &reqs[k++]);
     }
     for (const Transfer& t : s.sends) {
-      MPI_Isend(buf_.data() + t.begin, static_cast<int>(t.count), mpi_type<T>(), t.peer, tag, s.comm, &reqs_[k++]);
+      MPI_Isend(buf_.data() + t.begin, static_cast<int>(t.count), mpi_type<T>(), t.peer, tag, s.comm, &reqs[k++]);
       bytes_ += static_cast<double>(t.count * sizeof(T));
     }
+  }
+
+  [[noreturn]] void report_stall(const std::string& what, double waited) const {
+    const Step<T>& s = (*steps_)[at_];
+    std::string peers;
+    for (const Transfer& t : s.recvs) peers += (peers.empty() ? "" : ",") + std::to_string(t.peer);
+    watchdog::report_stall(s.comm,
+                           what + " (step " + std::to_string(at_) + ", waiting for rank(s) " +
+                               (peers.empty() ? std::string("none") : peers) + " of its communicator)",
+                           waited);
   }
 
   void complete() {
@@ -250,11 +233,10 @@ class ScheduleRun {
       }
     }
     if (s.scale != T(1)) Ops::scale(Ops::part(buf_, s.scale_begin, s.scale_count), s.scale);
-    reqs_.clear();
     if (++at_ < steps_->size()) {
       post();
     } else {
-      active_ = false;
+      rounds_.active = false;
       Ops::fence();
     }
   }
@@ -262,8 +244,7 @@ class ScheduleRun {
   View buf_, scratch_;
   const std::vector<Step<T>>* steps_ = nullptr;
   std::size_t at_ = 0;
-  bool active_ = false;
-  std::vector<MPI_Request> reqs_;
+  Rounds rounds_;
   double bytes_ = 0;
 };
 
