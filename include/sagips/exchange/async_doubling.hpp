@@ -35,26 +35,24 @@ struct AsyncDoubling {
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {
    public:
-    Impl(MPI_Comm comm, const Config& c, std::size_t n) : NoServer<T, Space>(comm), c_(c) {
-      world_ = Comm::dup(comm, "the async-doubling exchange's set-up");
-      rank_ = world_.rank();
-      check_all(world_, c.outer_period < 1 ? "outer period " + std::to_string(c.outer_period) + " must be at least 1" : "",
+    Impl(MPI_Comm comm, const Config& c, std::size_t n)
+        : NoServer<T, Space>(comm), c_(c), layout_(comm, c.group_size, "the async-doubling exchange") {
+      check_all(layout_.world(),
+                c.outer_period < 1 ? "outer period " + std::to_string(c.outer_period) + " must be at least 1" : "",
                 "the async-doubling exchange's set-up");
-      g_ = detail::resolve_group_size(world_, c.group_size);
-      leader_ = rank_ % g_ == 0;
-      group_ = Comm::split(world_, rank_ / g_, rank_, "the async-doubling exchange's groups");
-      column_ = Comm::split(world_, rank_ % g_, rank_, "the async-doubling exchange's columns");
+      column_ = layout_.column();
+      const int g = layout_.group_size();
       const bool halving = n >= c.chunk_threshold;
-      detail::doubling_steps(inner_, group_, 0, n, halving, T(1) / static_cast<T>(g_));
-      const int leaders = this->size_ / g_;
+      detail::doubling_steps(inner_, layout_.group(), 0, n, halving, T(1) / static_cast<T>(g));
       if (c.mode == Mode::strong) {
-        outer_ = detail::hierarchical_steps<T>(group_, column_, n, halving, this->size_);
+        outer_ = detail::hierarchical_steps<T>(layout_.group(), column_, n, halving, this->size_);
       } else {
-        if (leader_) detail::doubling_steps(outer_, column_.get(), 0, n, halving, T(1) / static_cast<T>(leaders));
-        if (c.mode == Mode::leader_broadcast && g_ > 1) {  // the leader's result to its group
-          detail::Step<T> s{group_, {}, {}, false, T(1)};
-          if (leader_)
-            for (int j = 1; j < g_; ++j) s.sends.push_back({j, 0, n});
+        if (layout_.leader())
+          detail::doubling_steps(outer_, column_.get(), 0, n, halving, T(1) / static_cast<T>(layout_.groups()));
+        if (c.mode == Mode::leader_broadcast && g > 1) {  // the leader's result to its group
+          detail::Step<T> s{layout_.group(), {}, {}, false, T(1)};
+          if (layout_.leader())
+            for (int j = 1; j < g; ++j) s.sends.push_back({j, 0, n});
           else
             s.recvs.push_back({0, 0, n});
           outer_.push_back(std::move(s));
@@ -62,8 +60,8 @@ struct AsyncDoubling {
       }
     }
 
-    int group_size() const { return g_; }
-    bool is_leader() const { return leader_; }
+    int group_size() const { return layout_.group_size(); }
+    bool is_leader() const { return layout_.leader(); }
 
     void start(Kokkos::View<T*, Space> grads, std::int64_t step) {
       step_ = step;
@@ -77,29 +75,14 @@ struct AsyncDoubling {
       ++this->stats_.exchanges;
     }
 
-    // As AsyncRing's: inner, the group; outer weak, the leaders (a leader) or itself; strong, all
-    // ranks; leader-broadcast, the leaders.
-    std::vector<int> contributors(std::int64_t step) const {
-      std::vector<int> r;
-      if (!outer(step)) {
-        for (int q = (rank_ / g_) * g_; q < (rank_ / g_ + 1) * g_; ++q) r.push_back(q);
-      } else if (c_.mode == Mode::strong) {
-        for (int q = 0; q < this->size_; ++q) r.push_back(q);
-      } else if (leader_ || c_.mode == Mode::leader_broadcast) {
-        for (int q = 0; q < this->size_; q += g_) r.push_back(q);
-      } else {
-        r.push_back(rank_);
-      }
-      return r;
-    }
+    std::vector<int> contributors(std::int64_t step) const { return layout_.sagips_contributors(outer(step), c_.mode); }
 
    private:
     bool outer(std::int64_t step) const { return step % c_.outer_period == 0; }
 
     Config c_;
-    Comm world_, group_, column_;
-    int rank_ = 0, g_ = 1;
-    bool leader_ = false;
+    detail::GroupLayout layout_;
+    Comm column_;
     std::vector<detail::Step<T>> inner_, outer_;
     detail::ScheduleRun<T, Space> run_;
     std::int64_t step_ = 0;

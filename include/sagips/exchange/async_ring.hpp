@@ -53,23 +53,21 @@ struct AsyncRing {
     using View = Kokkos::View<T*, Space>;
 
    public:
-    Impl(MPI_Comm comm, const Config& c, std::size_t n) : NoServer<T, Space>(comm), c_(c), n_(n) {
-      world_ = Comm::dup(comm, "the async ring's set-up");
-      rank_ = world_.rank();
+    Impl(MPI_Comm comm, const Config& c, std::size_t n)
+        : NoServer<T, Space>(comm), c_(c), n_(n), layout_(comm, c.group_size, "the async ring") {
       std::string problem;
       if (c.outer_period < 1) problem = "outer period " + std::to_string(c.outer_period) + " must be at least 1";
       else if (c.rma && c.compression != Compression::none)
         problem = std::string("--compression ") + to_string(c.compression) +
                   " is refused with --rma: the one-sided windows hold full-precision values, and compression is for "
                   "two-sided messages (drop one of the two)";
-      check_all(world_, problem, "the async ring's set-up");
-      g_ = detail::resolve_group_size(world_, c.group_size);
-      leader_ = rank_ % g_ == 0;
-      group_ = Comm::split(world_, rank_ / g_, rank_, "the async ring's groups");
-      leaders_ = Comm::split(world_, leader_ ? 0 : MPI_UNDEFINED, rank_, "the async ring's leaders");
+      check_all(layout_.world(), problem, "the async ring's set-up");
+      g_ = layout_.group_size();
+      leaders_ = layout_.leaders();
       if (c_.rma && g_ > 1) {
-        mpi::barrier(group_, "the async ring's windows");
-        MPI_Win_allocate(static_cast<MPI_Aint>(n_ * sizeof(T)), sizeof(T), MPI_INFO_NULL, group_, &win_mem_, &win_);
+        mpi::barrier(layout_.group(), "the async ring's windows");
+        MPI_Win_allocate(static_cast<MPI_Aint>(n_ * sizeof(T)), sizeof(T), MPI_INFO_NULL, layout_.group(), &win_mem_,
+                         &win_);
         MPI_Win_lock_all(0, win_);
         reads_ = Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace>("sagips::exchange::rma_reads", g_, n_);
       }
@@ -85,7 +83,7 @@ struct AsyncRing {
     Impl& operator=(const Impl&) = delete;
 
     int group_size() const { return g_; }
-    bool is_leader() const { return leader_; }
+    bool is_leader() const { return layout_.leader(); }
 
     void start(View grads, std::int64_t step) {
       grads_ = grads;
@@ -97,11 +95,11 @@ struct AsyncRing {
         if (c_.rma && g_ > 1)
           rma_average(grads, step);
         else
-          begin_ring(group_, chunked, "inner (group)");
+          begin_ring(layout_.group(), chunked, "inner (group)");
       } else if (c_.mode == Mode::strong) {
-        begin_ring(world_, chunked, "outer (all ranks)");
+        begin_ring(layout_.world(), chunked, "outer (all ranks)");
       } else {
-        if (leader_) begin_ring(leaders_, chunked, "outer (leaders)");
+        if (layout_.leader()) begin_ring(leaders_, chunked, "outer (leaders)");
         broadcast_ = c_.mode == Mode::leader_broadcast && g_ > 1;
       }
     }
@@ -115,31 +113,16 @@ struct AsyncRing {
       if (broadcast_) {
         Ops::fence();
         MPI_Request r;
-        MPI_Ibcast(grads_.data(), static_cast<int>(n_), mpi_type<T>(), 0, group_, &r);
+        MPI_Ibcast(grads_.data(), static_cast<int>(n_), mpi_type<T>(), 0, layout_.group(), &r);
         this->stats_.wait_seconds +=
-            watchdog::wait(group_, &r, 1, "the group leader's broadcast of step " + std::to_string(step_));
-        if (leader_) broadcast_bytes_ += static_cast<double>(n_ * sizeof(T));
+            watchdog::wait(layout_.group(), &r, 1, "the group leader's broadcast of step " + std::to_string(step_));
+        if (layout_.leader()) broadcast_bytes_ += static_cast<double>(n_ * sizeof(T));
       }
       this->stats_.bytes_sent = ring_.bytes_sent() + rma_bytes_ + broadcast_bytes_;
       ++this->stats_.exchanges;
     }
 
-    // Inner step: the group; outer weak: the leaders (for a leader) or itself; strong: all ranks;
-    // leader-broadcast: the leaders.
-    std::vector<int> contributors(std::int64_t step) const {
-      std::vector<int> r;
-      const int size = this->size_;
-      if (!outer(step)) {
-        for (int q = (rank_ / g_) * g_; q < (rank_ / g_ + 1) * g_; ++q) r.push_back(q);
-      } else if (c_.mode == Mode::strong) {
-        for (int q = 0; q < size; ++q) r.push_back(q);
-      } else if (leader_ || c_.mode == Mode::leader_broadcast) {
-        for (int q = 0; q < size; q += g_) r.push_back(q);
-      } else {
-        r.push_back(rank_);
-      }
-      return r;
-    }
+    std::vector<int> contributors(std::int64_t step) const { return layout_.sagips_contributors(outer(step), c_.mode); }
 
    private:
     bool outer(std::int64_t step) const { return step % c_.outer_period == 0; }
@@ -156,7 +139,7 @@ struct AsyncRing {
       for (std::size_t i = 0; i < n_; ++i) window(i) *= inv;
       MPI_Win_sync(win_);
       if (c_.rma_barrier) barrier(step);
-      const int me = group_.rank();
+      const int me = layout_.group().rank();
       for (int q = 0; q < g_; ++q)
         if (q != me && n_ > 0)
           MPI_Get(&reads_(q, 0), static_cast<int>(n_), mpi_type<T>(), q, 0, static_cast<int>(n_), mpi_type<T>(), win_);
@@ -182,15 +165,17 @@ struct AsyncRing {
     }
     void barrier(std::int64_t step) {
       MPI_Request r;
-      MPI_Ibarrier(group_, &r);
-      this->stats_.wait_seconds += watchdog::wait(group_, &r, 1, "the group's window barrier of step " + std::to_string(step));
+      MPI_Ibarrier(layout_.group(), &r);
+      this->stats_.wait_seconds +=
+          watchdog::wait(layout_.group(), &r, 1, "the group's window barrier of step " + std::to_string(step));
     }
 
     Config c_;
     std::size_t n_;
-    Comm world_, group_, leaders_;
-    int rank_ = 0, g_ = 1;
-    bool leader_ = false, broadcast_ = false;
+    detail::GroupLayout layout_;
+    Comm leaders_;
+    int g_ = 1;  // layout_.group_size()
+    bool broadcast_ = false;
     MPI_Comm ring_comm_ = MPI_COMM_NULL;
     const char* ring_what_ = "";
     detail::RingAverage<T, Space> ring_;

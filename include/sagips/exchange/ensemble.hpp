@@ -7,7 +7,6 @@
 #include <mpi.h>
 
 #include <cstdint>
-#include <numeric>
 #include <vector>
 
 #include "sagips/core/comm.hpp"
@@ -25,26 +24,18 @@ struct Ensemble {
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {
    public:
-    Impl(MPI_Comm comm, const Config& c, std::size_t) : NoServer<T, Space>(comm) {
-      int rank = 0;
-      MPI_Comm_rank(comm, &rank);
-      g_ = detail::resolve_group_size(comm, c.group_size);
-      index_ = rank / g_;
-      const Comm group = Comm::split(comm, index_, rank, "the ensemble's groups");
-      body_ = detail::AllreduceBody<T, Space>(group, "ensemble group all-reduce");
-    }
+    Impl(MPI_Comm comm, const Config& c, std::size_t)
+        : NoServer<T, Space>(comm),
+          layout_(comm, c.group_size, "the ensemble"),
+          body_(layout_.group(), "ensemble group all-reduce") {}
     void start(Kokkos::View<T*, Space> grads, std::int64_t step) { body_.post(grads, step, this->stats_); }
     bool test() { return body_.test(); }
     void finish() { body_.wait(this->stats_); }
-    Membership membership() const { return {index_, this->size_ / g_}; }
-    std::vector<int> contributors(std::int64_t) const {
-      std::vector<int> group(static_cast<std::size_t>(g_));
-      std::iota(group.begin(), group.end(), index_ * g_);
-      return group;
-    }
+    Membership membership() const { return {layout_.group_index(), layout_.groups()}; }
+    std::vector<int> contributors(std::int64_t) const { return layout_.members(); }
 
    private:
-    int g_ = 1, index_ = 0;
+    detail::GroupLayout layout_;
     detail::AllreduceBody<T, Space> body_;
   };
 };

@@ -54,13 +54,11 @@ struct Hierarchical {
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {
    public:
-    Impl(MPI_Comm comm, const Config& c, std::size_t n) : NoServer<T, Space>(comm) {
-      world_ = Comm::dup(comm, "the hierarchical exchange's set-up");
-      const int rank = world_.rank();
-      const int g = detail::resolve_group_size(world_, c.group_size);
-      group_ = Comm::split(world_, rank / g, rank, "the hierarchical exchange's groups");
-      column_ = Comm::split(world_, rank % g, rank, "the hierarchical exchange's columns");
-      steps_ = detail::hierarchical_steps<T>(group_, column_, n, n >= c.chunk_threshold, world_.size());
+    Impl(MPI_Comm comm, const Config& c, std::size_t n)
+        : NoServer<T, Space>(comm),
+          layout_(comm, c.group_size, "the hierarchical exchange"),
+          column_(layout_.column()) {
+      steps_ = detail::hierarchical_steps<T>(layout_.group(), column_, n, n >= c.chunk_threshold, this->size_);
     }
     void start(Kokkos::View<T*, Space> grads, std::int64_t step) {
       step_ = step;
@@ -74,7 +72,8 @@ struct Hierarchical {
     }
 
    private:
-    Comm world_, group_, column_;
+    detail::GroupLayout layout_;
+    Comm column_;
     std::vector<detail::Step<T>> steps_;
     detail::ScheduleRun<T, Space> run_;
     std::int64_t step_ = 0;
