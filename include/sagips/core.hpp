@@ -3,6 +3,7 @@
 // math, views, random numbers.
 
 #include "sagips/core/cli.hpp"
+#include "sagips/core/config_file.hpp"
 #include "sagips/core/config.hpp"
 #include "sagips/core/environment.hpp"
 #include "sagips/core/error.hpp"

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "sagips/core/cli.hpp"
+#include "sagips/core/config_file.hpp"
 
 namespace sagips::exchange {
 

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "sagips/core/cli.hpp"
+#include "sagips/core/config_file.hpp"
 
 namespace sagips::train {
 
