@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 #include <type_traits>
 #include <typeinfo>
 
@@ -151,6 +152,29 @@ std::string theory_name() {
     std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(Theory).name(), nullptr, nullptr, &status),
                                              std::free);
     return status == 0 && d ? std::string(d.get()) : std::string(typeid(Theory).name());
+  }
+}
+
+// The parameters' names: Theory::names() when the theory has them, else p0, p1, ...
+template <class Theory>
+std::vector<std::string> parameter_names() {
+  std::vector<std::string> names;
+  if constexpr (has_names_v<Theory>) {
+    for (const char* n : Theory::names()) names.push_back(n);
+  } else {
+    for (int j = 0; j < Theory::num_params; ++j) names.push_back("p" + std::to_string(j));
+  }
+  return names;
+}
+
+// The parameters' true values when the theory states them (Theory::truth()), else none.
+template <class Theory>
+std::vector<double> truth_values() {
+  if constexpr (has_truth_v<Theory>) {
+    const auto t = Theory::truth();
+    return std::vector<double>(t.begin(), t.end());
+  } else {
+    return {};
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // What the trainer reports about the generator: the mean and spread of the physics parameters over
 // a sample of it, residuals against a known truth, and an ensemble's mean and spread over its
-// members' estimates.
+// members' estimates (the answer of a run: model_estimates()).
 
 #include <algorithm>
 #include <array>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sagips/core/views.hpp"
+#include "sagips/train/result.hpp"
 
 namespace sagips::train {
 
@@ -53,6 +54,35 @@ inline ParameterStats ensemble_stats(const std::vector<double>& rank_means, int 
   return stats_over_rows(ranks / group_size, P, [&](int k, int j) {
     return rank_means[static_cast<std::size_t>(k * group_size * P + j)];
   });
+}
+
+// The run's answer, into r.member_estimates, r.members and r.parameters: every training rank's
+// estimate (all_means[q * P + j]) with the model it belongs to (member_of[q]); each model's estimate
+// is its first rank's. Several models: the answer is their mean and sigma their spread; one: the
+// answer is this rank's generator mean (`mine`), without a sigma. truth may be empty.
+inline void model_estimates(TrainingResult& r, const ParameterStats& mine, const std::vector<double>& all_means,
+                            const std::vector<int>& member_of, const std::vector<std::string>& names,
+                            const std::vector<double>& truth) {
+  const int P = static_cast<int>(names.size());
+  std::vector<int> seen;
+  for (std::size_t q = 0; q < member_of.size(); ++q) {
+    if (std::find(seen.begin(), seen.end(), member_of[q]) != seen.end()) continue;
+    seen.push_back(member_of[q]);
+    r.member_estimates.emplace_back(all_means.begin() + static_cast<long>(q) * P,
+                                    all_means.begin() + static_cast<long>(q + 1) * P);
+  }
+  r.members = static_cast<int>(r.member_estimates.size());
+  const ParameterStats ens = stats_over_rows(r.members, P, [&](int k, int j) { return r.member_estimates[k][j]; });
+  for (int j = 0; j < P; ++j) {
+    ParameterResult p;
+    p.name = names[j];
+    p.generator_mean = mine.mean[j];
+    p.generator_spread = mine.std[j];
+    p.estimate = r.members > 1 ? ens.mean[j] : mine.mean[j];
+    if (r.members > 1) p.sigma = ens.std[j];
+    if (!truth.empty()) p.truth = truth[j];
+    r.parameters.push_back(p);
+  }
 }
 
 // The generator sample as CSV, one parameter per column.

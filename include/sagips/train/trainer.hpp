@@ -43,6 +43,7 @@
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
 #include "sagips/sim.hpp"
+#include "sagips/train/bootstrap.hpp"
 #include "sagips/train/checkpoint.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/estimates.hpp"
@@ -98,7 +99,10 @@ class Trainer {
   // ... or to explicit bounds.
   Trainer(MPI_Comm comm, TrainerConfig cfg, exchange::Config xcfg, Pipeline pipeline, HostMatrix<const T> data,
           const std::array<double, P>& lower, const std::array<double, P>& upper)
-      : comm_(comm), cfg_(std::move(cfg)), xcfg_(xcfg), exchanger_(set_up(comm, cfg_, xcfg_, data), xcfg_, Generator::num_params) {
+      : comm_(comm),
+        cfg_(std::move(cfg)),
+        xcfg_(xcfg),
+        exchanger_(set_up(comm, cfg_, xcfg_, data), xcfg_, Generator::num_params) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     check_all(comm_, exchanger_.description().has_server && cfg_.resume
@@ -247,23 +251,8 @@ class Trainer {
     return j;
   }
 
-  static std::vector<std::string> parameter_names() {
-    std::vector<std::string> names;
-    if constexpr (sim::has_names_v<Theory>) {
-      for (const char* n : Theory::names()) names.push_back(n);
-    } else {
-      for (int j = 0; j < P; ++j) names.push_back("p" + std::to_string(j));
-    }
-    return names;
-  }
-  static std::vector<double> truth() {
-    if constexpr (sim::has_truth_v<Theory>) {
-      const auto t = Theory::truth();
-      return std::vector<double>(t.begin(), t.end());
-    } else {
-      return {};
-    }
-  }
+  static std::vector<std::string> parameter_names() { return sim::parameter_names<Theory>(); }
+  static std::vector<double> truth() { return sim::truth_values<Theory>(); }
 
  private:
   // Checks that must pass before the exchanger is built (collective): the configuration, the data's shape.
@@ -308,15 +297,7 @@ class Trainer {
   // with replacement, drawn per model, so the models' spread is the statistical uncertainty.
   HostMatrix<const T> member_data(HostMatrix<const T> data) const {
     if (!cfg_.bootstrap || membership_.count < 2) return data;
-    HostMatrix<T> boot("sagips::train::bootstrap", data.extent(0), data.extent(1));
-    const random::CounterRng rng(random::stream_key(cfg_.data_seed, static_cast<std::uint64_t>(membership_.index),
-                                                    random::Purpose::bootstrap, 0));
-    const std::uint64_t n = data.extent(0);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const std::uint64_t k = rng.below(i, n);
-      for (std::size_t d = 0; d < data.extent(1); ++d) boot(i, d) = data(k, d);
-    }
-    return boot;
+    return bootstrap_resample(data, cfg_.data_seed, membership_.index);
   }
 
   // A parameter-server master: serves until its workers are done, applying each push with its Adam.
@@ -392,28 +373,7 @@ class Trainer {
     r.skipped_steps = skipped_steps_;
     r.rank_estimates = all_means;
     r.configuration = configuration_json();
-    // Each model's estimate: its first rank's.
-    std::vector<int> seen;
-    for (std::size_t q = 0; q < member_of.size(); ++q) {
-      if (std::find(seen.begin(), seen.end(), member_of[q]) != seen.end()) continue;
-      seen.push_back(member_of[q]);
-      r.member_estimates.emplace_back(all_means.begin() + static_cast<long>(q) * P,
-                                      all_means.begin() + static_cast<long>(q + 1) * P);
-    }
-    r.members = static_cast<int>(r.member_estimates.size());
-    const ParameterStats ens = stats_over_rows(r.members, P, [&](int k, int j) { return r.member_estimates[k][j]; });
-    const auto names = parameter_names();
-    const auto t = truth();
-    for (int j = 0; j < P; ++j) {
-      ParameterResult p;
-      p.name = names[j];
-      p.generator_mean = mine.mean[j];
-      p.generator_spread = mine.std[j];
-      p.estimate = r.members > 1 ? ens.mean[j] : mine.mean[j];
-      if (r.members > 1) p.sigma = ens.std[j];
-      if (!t.empty()) p.truth = t[j];
-      r.parameters.push_back(p);
-    }
+    model_estimates(r, mine, all_means, member_of, parameter_names(), truth());
     return r;
   }
 
