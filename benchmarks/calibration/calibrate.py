@@ -10,12 +10,12 @@ method has pulls with mean 0 and standard deviation 1. Also per parameter: the m
 measured about twice as precisely as a pull mean and says whether a pull mean is the method or the
 data's luck.
 
-    benchmarks/calibration/calibrate.py                      # 24 pseudo-experiments, reduced size
-    benchmarks/calibration/calibrate.py --experiments 40 --out cal-40 -- --steps 3000
+    benchmarks/calibration/calibrate.py                      # docs/results.md's study: 20 x 4000 steps
+    benchmarks/calibration/calibrate.py --experiments 40 --steps 6000 --out cal-40
 
 Resumable: an experiment whose summary.json exists is not run again (re-run to continue, or to
 re-plot). Writes OUT/calibration.json and OUT/pulls.png and prints the table. Not part of the tests:
-it takes about an hour on 2 cores (docs/results.md gives the figures and the command).
+it takes about 80 minutes on 2 cores (docs/results.md gives the figures and the command).
 """
 import argparse
 import json
@@ -60,12 +60,12 @@ def stats(xs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--experiments", type=int, default=24)
+    ap.add_argument("--experiments", type=int, default=20)
     ap.add_argument("--first-seed", type=int, default=1001)
     ap.add_argument("--ranks", type=int, default=8, help="ranks = ensemble members (one model per rank)")
     ap.add_argument("--real-events", type=int, default=100000)
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--param-samples", type=int, default=16)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--param-samples", type=int, default=8)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default="calibration-out")
     ap.add_argument("extra", nargs="*", help="after --: more proxy2d options")
