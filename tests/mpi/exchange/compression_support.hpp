@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "layouts.hpp"
 #include "mpi_test.hpp"
 
 namespace compression_test {
@@ -88,19 +89,11 @@ inline double value(int r, long t, std::size_t i, ex::Compression c) {
 // The configurations of the built-in tests that compression allows (the two-sided ones).
 inline std::vector<ex::Config> layouts(int size, ex::Compression c) {
   std::vector<ex::Config> out;
-  for (int g = 1; g <= size; ++g) {
-    if (size % g != 0) continue;
-    for (ex::Mode mode : {ex::Mode::weak, ex::Mode::strong, ex::Mode::leader_broadcast})
-      for (std::size_t threshold : {std::size_t(1), std::size_t(1) << 40}) {  // chunked, pass-along
-        ex::Config x;
-        x.group_size = g;
-        x.outer_period = 3;
-        x.mode = mode;
-        x.chunk_threshold = threshold;
-        x.compression = c;
-        out.push_back(x);
-      }
-  }
+  for (ex::Config x : exchange_test::layouts(size))
+    if (!x.rma) {
+      x.compression = c;
+      out.push_back(x);
+    }
   return out;
 }
 

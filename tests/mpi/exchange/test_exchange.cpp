@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "../../../examples/06_torus/torus.hpp"
+#include "layouts.hpp"
 #include "mpi_test.hpp"
 
 namespace ex = sagips::exchange;
@@ -33,30 +34,11 @@ Vector<T> gradient(int r, long t, std::size_t n) {
   return g;
 }
 
-// The configurations every strategy is run with (each reads the fields it uses).
-std::vector<ex::Config> layouts(int size) {
-  std::vector<ex::Config> out;
-  for (int g = 1; g <= size; ++g) {
-    if (size % g != 0) continue;
-    for (ex::Mode mode : {ex::Mode::weak, ex::Mode::strong, ex::Mode::leader_broadcast})
-      for (bool rma : {false, true})
-        for (std::size_t threshold : {std::size_t(1), std::size_t(1) << 40}) {  // chunked, pass-along rings
-          ex::Config c;
-          c.group_size = g;
-          c.outer_period = 3;
-          c.mode = mode;
-          c.rma = rma;
-          c.chunk_threshold = threshold;
-          out.push_back(c);
-        }
-  }
-  return out;
-}
 
 template <class S, class T>
 void check_strategy_averages(std::size_t n, double tol) {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
-  for (const ex::Config& c : layouts(size)) {
+  for (const ex::Config& c : exchange_test::layouts(size)) {
     CAPTURE(S::name);
     CAPTURE(n);
     CAPTURE(c.group_size);
