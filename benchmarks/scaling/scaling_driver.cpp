@@ -153,7 +153,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
       compute(o.before_ms);
       double t = MPI_Wtime();
       x.start(grads, s);
-      if (o.vote) vote.start(true, workers);
+      if (o.vote) vote.start(sagips::train::Verdict::ok, workers);
       exposed += MPI_Wtime() - t;
       if (o.polls == 0) compute(o.overlap_ms);
       for (int p = 0; p < o.polls; ++p) {

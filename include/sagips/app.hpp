@@ -25,6 +25,7 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -37,6 +38,9 @@
 
 #include "sagips/core/environment.hpp"
 #include "sagips/core/error.hpp"
+#include "sagips/core/folder_lock.hpp"
+#include "sagips/core/signals.hpp"
+#include "sagips/core/utf8.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange.hpp"
@@ -45,6 +49,7 @@
 #include "sagips/loss.hpp"
 #include "sagips/sim.hpp"
 #include "sagips/train.hpp"
+#include "sagips/version.hpp"
 
 namespace sagips {
 
@@ -100,10 +105,17 @@ class App {
   // The whole program; returns the exit code (0, 1 after an error reported on every rank, or the
   // command line's own code for --help or a bad option). make_pipeline() is called after the command
   // line is parsed, so it may read your options.
+  //
+  // The answer comes first: the table is printed and summary.json written before samples.csv, and a
+  // file that cannot be written is reported (exit 1) only after everything else was tried. A stop
+  // signal ends the run after the next step with a checkpoint (exit signals::exit_code).
   template <class MakePipeline>
   int run(int argc, char** argv, MakePipeline&& make_pipeline) {
     return run_main(argc, argv, [&](Environment& env) {
+      signals::StopRequests stop_requests;  // a signal during start-up is honoured at the first step
       if (const auto code = parse(env, argc, argv)) return *code;
+      // One run per output folder: a second one is refused now, not after loading its data.
+      const files::FolderLock lock = train::prepare_output_dir(env.comm(), train_.output_dir, env.is_root());
       Pipeline pipeline = make_pipeline();
       if (!generate_) real_data_pipeline([&make_pipeline] { return make_pipeline(); });
       const HostMatrix<T> data = real_data(env, pipeline);
@@ -114,25 +126,40 @@ class App {
                     env.size(), env.execution_space().c_str(), static_cast<long>(data.extent(0)),
                     xcfg_.strategy.c_str(), train_.loss.c_str());
       Trainer trainer(env.comm(), train_, xcfg_, pipeline, data);
-      result_.gan = trainer.run();
+      data_identity_ = trainer.data_identity();
+      result_.gan = trainer.train();
       if (fit_) fit_events(env, pipeline, data);
+      std::string failed;  // the outputs that could not be written
       if (trainer.is_reporter()) {
         print(result_);
-        train::write_text_atomically(train_.output_dir + "/summary.json", summary().dump(2) + "\n");
-        std::printf("wrote %s/summary.json\n", train_.output_dir.c_str());
+        try {
+          train::write_text_atomically(train_.output_dir + "/summary.json", json_text(summary()));
+          std::printf("wrote %s/summary.json\n", utf8::escape_invalid(train_.output_dir).c_str());
+        } catch (const std::exception& e) {
+          failed = e.what();
+        }
       }
+      try {
+        trainer.write_samples();
+      } catch (const CollectiveError& e) {
+        if (trainer.is_reporter()) failed += (failed.empty() ? "" : "; ") + std::string(e.what());
+      }
+      check_all(env.comm(), failed, "the report of the outputs");
       return 0;
     });
   }
 
   const Result& result() const { return result_; }
 
-  // summary.json: the GAN's result, the real data it saw and the fit's result.
+  // summary.json: the GAN's result, the real data it saw (with their checksum), the fit's result and
+  // the versions of sagips, Kokkos and MPI.
   nlohmann::json summary() const {
     nlohmann::json j = result_.gan.to_json();
-    j["data"] = {{"file", data_.file.empty() ? nlohmann::json() : nlohmann::json(data_.file)},
+    j["data"] = {{"file", data_.file.empty() ? nlohmann::json() : nlohmann::json(utf8::escape_invalid(data_.file))},
                  {"events", events_},
-                 {"generated", data_.file.empty()}};
+                 {"generated", data_.file.empty()},
+                 {"checksum", data_identity_.value("checksum", "")}};
+    for (const auto& [name, version] : versions()) j["versions"][name] = utf8::escape_invalid(version);
     if (result_.mle) {
       const auto& r = *result_.mle;
       std::vector<std::vector<double>> corr(P, std::vector<double>(P, 0.0));
@@ -149,6 +176,17 @@ class App {
  private:
   // The command line, on every rank; an exit code when the program should stop (--help, bad input).
   std::optional<int> parse(Environment& env, int argc, char** argv) {
+    // The options the program added itself (before run()): they shape its pipeline, so they are
+    // recorded in the configuration, fingerprinted for --resume and written to summary.json.
+    std::vector<const CLI::Option*> own;
+    for (const CLI::Option* opt : cli_.get_options())
+      if (opt != cli_.get_help_ptr() && opt != cli_.get_help_all_ptr() && !opt->get_lnames().empty()) own.push_back(opt);
+    cli_.set_version_flag("--version", [] {
+      std::string text = "sagips " SAGIPS_VERSION;
+      for (const auto& [name, version] : versions())
+        if (name != "sagips") text += "; " + name + " " + version;
+      return text;
+    });
     train::add_options(cli_, train_);
     exchange::add_options(cli_, xcfg_);
     // The run-time choices: the names this program was built with, in any case.
@@ -175,7 +213,30 @@ class App {
       return env.is_root() ? cli_.exit(e) : e.get_exit_code();
     }
     watchdog::set_timeout(xcfg_.timeout_seconds);  // from here on every collective is watched
+    train_.program = nlohmann::json::object();
+    for (const CLI::Option* opt : own) train_.program[underscored(opt->get_lnames().front())] = option_value(*opt);
+    if (data_.file.empty()) train_.program["real_events"] = data_.generated;
     return std::nullopt;
+  }
+
+  // An option's value as given, else its default as --help shows it ("" when it captured none).
+  static std::string option_value(const CLI::Option& opt) {
+    std::string value;
+    if (opt.count() > 0)
+      for (const auto& r : opt.results()) value += (value.empty() ? "" : " ") + r;
+    else
+      value = opt.get_default_str();
+    return utf8::escape_invalid(value);
+  }
+  static std::string underscored(std::string name) {
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+  }
+
+  // JSON text for a file: invalid UTF-8 never makes the writer throw at the end of a run (every
+  // string that may hold a path is escaped already; this is the last line of defence).
+  static std::string json_text(const nlohmann::json& j) {
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
 
   // An exchange option given on the command line (or in --config) that the chosen strategy does not
@@ -196,20 +257,39 @@ class App {
   static std::vector<std::string> loss_names() { return loss::choice_names<Losses>(); }
 
   // The real events: the file (checked: shape, finite values, inside the pipeline's reach) or generated.
+  // A file is read by rank 0 alone and broadcast: every rank trains on the same bytes (a file replaced
+  // while many ranks read it cannot split them) and the filesystem sees one reader, not thousands.
   HostMatrix<T> real_data(Environment& env, const Pipeline& pipeline) {
     HostMatrix<T> data;
+    if (!data_.file.empty()) {
+      collectively(env.comm(), [&] {
+        if (env.is_root()) {
+          data = io::read_npy<T>(data_.file);
+          sim::check_events<T, D>(data, pipeline.support(), utf8::escape_invalid(data_.file));
+        }
+      }, "the loading of the real data");
+      return broadcast_events(env, data);
+    }
     collectively(env.comm(), [&] {
-      if (!data_.file.empty()) {
-        data = io::read_npy<T>(data_.file);
-        sim::check_events<T, D>(data, pipeline.support(), data_.file);
-        return;
-      }
       if constexpr (sim::has_truth_v<Theory>) {
         data = generate_(Theory::truth(), data_.generated, train_.data_seed, false);
       } else {
         throw Error("the theory states no truth(): give the real events with --data FILE");
       }
-    }, "the loading of the real data");
+    }, "the generation of the real data");
+    return data;
+  }
+
+  // Rank 0's events to every rank, in pieces of at most 2^30 bytes (MPI counts are int).
+  static HostMatrix<T> broadcast_events(Environment& env, HostMatrix<T> data) {
+    unsigned long long rows = data.extent(0);
+    mpi::bcast(&rows, 1, MPI_UNSIGNED_LONG_LONG, 0, env.comm(), "the broadcast of the real data");
+    if (!env.is_root()) data = HostMatrix<T>("sagips::app::real_data", rows, D);
+    char* bytes = reinterpret_cast<char*>(data.data());
+    const std::size_t total = static_cast<std::size_t>(rows) * D * sizeof(T), piece = std::size_t(1) << 30;
+    for (std::size_t at = 0; at < total; at += piece)
+      mpi::bcast(bytes + at, static_cast<int>(std::min(piece, total - at)), MPI_BYTE, 0, env.comm(),
+                 "the broadcast of the real data");
     return data;
   }
 
@@ -256,7 +336,10 @@ class App {
         std::snprintf(est, sizeof est, "%.4f", p.estimate);
       if (p.residual()) std::snprintf(res, sizeof res, "%+.2f%%", 100 * *p.residual());
       if (p.pull()) std::snprintf(pull, sizeof pull, "%+.2f", *p.pull());
-      if (r.mle) std::snprintf(mle, sizeof mle, "%.4f +- %.4f", r.mle->value[j], r.mle->sigma[j]);
+      if (r.mle && r.mle->sigma[j] > 0)
+        std::snprintf(mle, sizeof mle, "%.4f +- %.4f", r.mle->value[j], r.mle->sigma[j]);
+      else if (r.mle)
+        std::snprintf(mle, sizeof mle, "%.4f (no sigma)", r.mle->value[j]);
       std::printf("%-10s %9s %22s %9s %7s %22s\n", p.name.c_str(), truth, est, res, pull, mle);
     }
     if (g.members > 1)
@@ -266,6 +349,9 @@ class App {
     if (r.mle && !r.mle->converged)
       std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
                   r.mle->status.c_str(), r.mle->events);
+    if (g.skipped_steps > 0)
+      std::printf("%ld of the %ld steps were skipped (non-finite gradients): a shorter training than planned\n",
+                  g.skipped_steps, g.steps);
     std::printf("%.3f s per step, %.3g events/s over all ranks\n", g.seconds_per_step, g.events_per_second);
   }
 
@@ -275,6 +361,7 @@ class App {
   DataOptions data_;
   bool fit_ = true;
   long events_ = 0;  // real events read or generated
+  nlohmann::json data_identity_;  // their events and checksum, as the trainer agreed them
   // Real data (or, truth_level, the same events before the detector stages) at given parameters.
   std::function<HostMatrix<T>(const std::array<double, P>&, long, std::uint64_t, bool truth_level)> generate_;
   Result result_;

@@ -57,12 +57,19 @@ struct RealRange {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   bool lo_open = false, hi_open = false;
+  bool or_zero = false;  // 0 is allowed too (an "off" value below the range)
 
   bool contains(double v) const {
+    if (or_zero && v == 0) return true;
     return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
   }
-  // "> 0", ">= 0", "in [0, 1]", "in [0, 1)"; empty when any finite value will do.
+  // "> 0", ">= 0", "in [0, 1]", "in [0, 1)", "0 or >= 1"; empty when any finite value will do.
   std::string describe() const {
+    if (or_zero) {
+      RealRange range = *this;
+      range.or_zero = false;
+      return "0 or " + range.describe();
+    }
     const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
     if (has_lo && has_hi)
       return std::string("in ") + (lo_open ? "(" : "[") + format_real(lo) + ", " + format_real(hi) +
@@ -77,6 +84,7 @@ inline RealRange positive() { return {0.0, std::numeric_limits<double>::infinity
 inline RealRange non_negative() { return {0.0, std::numeric_limits<double>::infinity(), false, false}; }
 inline RealRange closed(double lo, double hi) { return {lo, hi, false, false}; }
 inline RealRange half_open(double lo, double hi) { return {lo, hi, false, true}; }  // [lo, hi)
+inline RealRange zero_or_at_least(double lo) { return {lo, std::numeric_limits<double>::infinity(), false, false, true}; }
 
 namespace detail {
 inline std::string not_finite(const std::string& shown, const RealRange& r) {
@@ -95,6 +103,7 @@ inline std::string check_real(double v, const RealRange& r) {
 inline std::string help_word(const std::string& described) {
   if (described == "> 0") return "POSITIVE";
   if (described == ">= 0") return "NONNEGATIVE";
+  if (described.rfind("0 or ", 0) == 0) return "0|" + help_word(described.substr(5));
   std::string word = described.rfind("in ", 0) == 0 ? described.substr(3) : described;
   word.erase(std::remove(word.begin(), word.end(), ' '), word.end());
   return word;

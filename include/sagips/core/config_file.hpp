@@ -1,13 +1,21 @@
 #pragma once
 // The config file (--config FILE), read strictly on top of CLI11. CLI11's own reader ignores unknown
-// keys and stray lines; this one accepts only `key = value` lines, blank lines and comments, every key
-// a known option (an unknown one is named with the closest known one). '_' and '-' are the same in
-// keys, so both the flag's spelling (lr-generator) and summary.json's (lr_generator) work. The values
-// then pass each option's validators (core/cli.hpp) exactly as from the command line.
-// CLI11 only, no Kokkos or MPI.
+// keys and stray lines; this one accepts only `key = value` lines, blank lines, comments and the
+// sections [exchange] and [program] (summary.json's nested records; their keys are options like any
+// other), every key a known option (an unknown one is named with the closest known one). '_' and '-'
+// are the same in keys, so both the flag's spelling (lr-generator) and summary.json's (lr_generator)
+// work. A file that starts with '{' is JSON: summary.json itself (its "configuration") or one object
+// of options, so a finished run's configuration is run again with --config its/summary.json. The
+// values then pass each option's validators (core/cli.hpp) exactly as from the command line.
+// CLI11 and nlohmann/json only, no Kokkos or MPI.
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <cctype>
 #include <cstddef>
 #include <istream>
@@ -110,8 +118,9 @@ inline std::string parse_bool(std::string& value) {
 
 }  // namespace detail
 
-// CLI11's reader of --config FILE, strict. Lines: `key = value`, blank, or a comment (# or ;).
-// Refused with the line number: [sections], any other line, a key that is no option of the app
+// CLI11's reader of --config FILE, strict. Lines: `key = value`, blank, a comment (# or ;), or the
+// section headers [exchange] and [program]; or one JSON object (above).
+// Refused with the line number: another [section], any other line, a key that is no option of the app
 // (the closest one is named), a key given twice, a flag whose value is not true/false. The values
 // then go through each option's own validators, exactly as from the command line, and an option
 // given on the command line keeps that value.
@@ -125,51 +134,112 @@ class ConfigFile : public CLI::ConfigBase {
   }
 
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
-    std::vector<CLI::ConfigItem> read;
-    std::map<const CLI::Option*, std::size_t> first_line;
-    std::string line;
-    for (std::size_t number = 1; std::getline(input, line); ++number) {
-      const auto fail = [number](const std::string& problem) {
-        return CLI::ConfigError("config file, line " + std::to_string(number) + ": " + problem);
-      };
-      if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const std::string text = detail::trim(line);
-      if (text.empty() || text[0] == '#' || text[0] == ';') continue;
-      if (text[0] == '[')
-        throw fail("sections such as " + quote(text) +
-                   " are not supported: write every option as `key = value` at the top level");
-      const auto eq = text.find('=');
-      if (eq == std::string::npos) throw fail("expected `key = value`, found " + quote(text));
-      const std::string key = detail::trim(text.substr(0, eq));
-      if (key.empty()) throw fail("no key before '='");
-      const CLI::Option* opt = find(key);
-      if (opt == nullptr) throw fail("unknown option " + quote(key) + closest(key));
-      if (!opt->get_configurable() || opt == app_->get_help_ptr() || opt == app_->get_help_all_ptr())
-        throw fail(quote(key) + " cannot be set in a config file");
-      const auto [seen, fresh] = first_line.emplace(opt, number);
-      if (!fresh)
-        throw fail(quote(key) + " sets " + opt->get_name() + " again (already set on line " +
-                   std::to_string(seen->second) + ")");
-      std::string value;
-      std::string problem = detail::parse_value(text.substr(eq + 1), value);
-      const bool flag = opt->get_expected_min() == 0;
-      if (problem.empty() && flag) problem = detail::parse_bool(value);
-      if (!problem.empty()) throw fail(quote(key) + ": " + problem);
-      CLI::ConfigItem item;
-      item.name = matching_name(*opt, key);
-      item.inputs = {std::move(value)};
-      if (flag) {
-        const auto& negated = opt->get_fnames();  // no_rma = true: rma is off
-        const bool inverted = std::find(negated.begin(), negated.end(), item.name) != negated.end();
-        item = flag_item(*opt, item.name, (item.inputs.front() == "true") != inverted);
-      }
-      read.push_back(std::move(item));
+    std::string text((std::istreambuf_iterator<char>(input)), std::istreambuf_iterator<char>());
+    if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // a UTF-8 byte-order mark
+    Reading reading;
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && text[first] == '{') {
+      from_json(text, reading);
+      return std::move(reading.items);
     }
-    return read;
+    std::istringstream lines(text);
+    std::string line, section;
+    for (std::size_t number = 1; std::getline(lines, line); ++number) {
+      const std::string where = "config file, line " + std::to_string(number);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const std::string entry = detail::trim(line);
+      if (entry.empty() || entry[0] == '#' || entry[0] == ';') continue;
+      if (entry[0] == '[') {
+        section = detail::trim(entry.substr(1, entry.find(']') == std::string::npos ? 0 : entry.find(']') - 1));
+        if (entry.find(']') == std::string::npos || !is_section(section))
+          throw CLI::ConfigError(where + ": unknown section " + quote(entry) +
+                                 " (summary.json's [exchange] and [program] are read; write other options as "
+                                 "`key = value` at the top level)");
+        continue;
+      }
+      const auto eq = entry.find('=');
+      if (eq == std::string::npos) throw CLI::ConfigError(where + ": expected `key = value`, found " + quote(entry));
+      std::string value;
+      const std::string problem = detail::parse_value(entry.substr(eq + 1), value);
+      const std::string key = detail::trim(entry.substr(0, eq));
+      if (key.empty()) throw CLI::ConfigError(where + ": no key before '='");
+      if (!problem.empty()) throw CLI::ConfigError(where + ": " + quote(key) + ": " + problem);
+      add(reading, key, std::move(value), where);
+    }
+    return std::move(reading.items);
   }
 
  private:
+  // The sections a file may have: summary.json's nested records of options.
+  static bool is_section(const std::string& name) { return name == "exchange" || name == "program"; }
+
+  struct Reading {
+    std::vector<CLI::ConfigItem> items;
+    std::map<const CLI::Option*, std::string> first_place;  // where each option was set
+  };
+
+  // One `key = value`: the key must be an option a file may set, once; a flag takes true or false.
+  void add(Reading& reading, const std::string& key, std::string value, const std::string& where) const {
+    const auto fail = [&](const std::string& problem) { return CLI::ConfigError(where + ": " + problem); };
+    const CLI::Option* opt = find(key);
+    if (opt == nullptr) throw fail("unknown option " + quote(key) + closest(key));
+    if (!opt->get_configurable() || opt == app_->get_help_ptr() || opt == app_->get_help_all_ptr())
+      throw fail(quote(key) + " cannot be set in a config file");
+    const auto [seen, fresh] = reading.first_place.emplace(opt, where);
+    if (!fresh) {
+      std::string earlier = seen->second;
+      if (earlier.rfind("config file, ", 0) == 0) earlier.erase(0, 13);
+      throw fail(quote(key) + " sets " + opt->get_name() + " again (already set on " + earlier + ")");
+    }
+    const bool flag = opt->get_expected_min() == 0;
+    if (flag) {
+      const std::string problem = detail::parse_bool(value);
+      if (!problem.empty()) throw fail(quote(key) + ": " + problem);
+    }
+    CLI::ConfigItem item;
+    item.name = matching_name(*opt, key);
+    item.inputs = {std::move(value)};
+    if (flag) {
+      const auto& negated = opt->get_fnames();  // no_rma = true: rma is off
+      const bool inverted = std::find(negated.begin(), negated.end(), item.name) != negated.end();
+      item = flag_item(*opt, item.name, (item.inputs.front() == "true") != inverted);
+    }
+    reading.items.push_back(std::move(item));
+  }
+
+  // A JSON document: summary.json (its "configuration") or one object of options. Nested records
+  // "exchange" and "program" hold options too; "data" is the data's identity, not an option.
+  void from_json(const std::string& text, Reading& reading) const {
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object())
+      throw CLI::ConfigError("config file: not a JSON object (a JSON config file is summary.json or one object of options)");
+    const nlohmann::json& options = doc.contains("configuration") ? doc["configuration"] : doc;
+    if (!options.is_object()) throw CLI::ConfigError("config file: \"configuration\" is not an object");
+    for (auto it = options.begin(); it != options.end(); ++it) {
+      if (it.value().is_object() && it.key() == "data") continue;
+      if (it.value().is_object() && is_section(it.key())) {
+        for (auto in = it.value().begin(); in != it.value().end(); ++in)
+          add(reading, in.key(), json_value(in.value(), it.key() + "." + in.key()), "config file, key " + it.key() + "." + in.key());
+        continue;
+      }
+      add(reading, it.key(), json_value(it.value(), it.key()), "config file, key " + it.key());
+    }
+  }
+
+  static std::string json_value(const nlohmann::json& v, const std::string& key) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+    if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+    if (v.is_number_float()) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", v.get<double>());
+      return buf;
+    }
+    throw CLI::ConfigError("config file, key " + key + ": " + (v.is_null() ? "null" : v.type_name()) +
+                           " is not a value an option takes");
+  }
+
   // Every long name of every option a file may set (what the suggestion chooses from).
   std::vector<std::string> known_keys() const {
     std::vector<std::string> keys;

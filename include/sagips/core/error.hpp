@@ -9,6 +9,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,17 @@ class CollectiveError : public Error {
   using Error::Error;
 };
 
+// Raised on every rank when a run stopped on request (a signal, core/signals.hpp) after saving what
+// it needs to continue: not a failure. run_main prints it once and exits with exit_code().
+class Stopped : public CollectiveError {
+ public:
+  Stopped(const std::string& message, int exit_code) : CollectiveError(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
 // SAGIPS_REQUIRE(cond, "message " << value): throw sagips::Error with the streamed message.
 #define SAGIPS_REQUIRE(cond, message)                 \
   do {                                                \
@@ -38,8 +50,22 @@ class CollectiveError : public Error {
     }                                                 \
   } while (false)
 
+// "0-3,7,9-10" for the ranks {0,1,2,3,7,9,10} (ascending): a list that stays short on many ranks.
+inline std::string rank_ranges(const std::vector<int>& ranks) {
+  std::string out;
+  for (std::size_t i = 0; i < ranks.size();) {
+    std::size_t j = i;
+    while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(ranks[i]);
+    if (j > i) out += (j == i + 1 ? "," : "-") + std::to_string(ranks[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 // Every rank passes its own finding (empty: all is well). If any rank has one, every rank throws
-// the same CollectiveError listing them; a message shared by all ranks is stated once. `what` names
+// the same CollectiveError listing them: each different message once, with the ranks that found it
+// (as ranges: "on ranks 0-63"); a message shared by all ranks is stated alone. `what` names
 // the check in a stall report.
 inline void check_all(MPI_Comm comm, const std::string& local_error,
                       const std::string& what = "a collective error check") {
@@ -61,22 +87,28 @@ inline void check_all(MPI_Comm comm, const std::string& local_error,
   std::string all(static_cast<std::size_t>(total), '\0');
   mpi::allgatherv(local_error.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, comm, what);
 
-  std::vector<std::pair<int, std::string>> found;
-  for (int r = 0; r < size; ++r)
-    if (lens[r] > 0) found.emplace_back(r, all.substr(static_cast<std::size_t>(displs[r]), lens[r]));
-  bool same = true;
-  for (const auto& f : found) same = same && f.second == found.front().second;
-
+  // The messages, each once, with the ranks that sent it ("0-3,7"), in order of the first rank.
+  std::vector<std::pair<std::string, std::vector<int>>> groups;
+  int reporting = 0;
+  for (int r = 0; r < size; ++r) {
+    if (lens[r] == 0) continue;
+    ++reporting;
+    const std::string m = all.substr(static_cast<std::size_t>(displs[r]), static_cast<std::size_t>(lens[r]));
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == m; });
+    if (it == groups.end()) groups.push_back({m, {r}});
+    else it->second.push_back(r);
+  }
   std::ostringstream os;
-  if (same && static_cast<int>(found.size()) == size) {
-    os << found.front().second;
-  } else if (same) {
-    os << found.front().second << " (on rank" << (found.size() > 1 ? "s " : " ");
-    for (std::size_t i = 0; i < found.size(); ++i) os << (i ? "," : "") << found[i].first;
-    os << ")";
+  if (groups.size() == 1 && reporting == size) {
+    os << groups.front().first;
   } else {
-    for (std::size_t i = 0; i < found.size(); ++i)
-      os << (i ? "; " : "") << "rank " << found[i].first << ": " << found[i].second;
+    const std::size_t shown = 8;  // on thousands of ranks, thousands of different messages help nobody
+    for (std::size_t i = 0; i < groups.size() && i < shown; ++i) {
+      const auto& ranks = groups[i].second;
+      os << (i ? "; " : "") << groups[i].first << " (on rank" << (ranks.size() > 1 ? "s " : " ")
+         << rank_ranges(ranks) << ")";
+    }
+    if (groups.size() > shown) os << "; and " << groups.size() - shown << " other messages";
   }
   throw CollectiveError(os.str());
 }

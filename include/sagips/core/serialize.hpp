@@ -103,7 +103,8 @@ class BinaryReader {
     SAGIPS_REQUIRE(len < 4096, source_ << ": corrupt section header where '" << name << "' was expected");
     std::string found(len, '\0');
     raw(found.data(), len, name);
-    SAGIPS_REQUIRE(found == name, source_ << ": expected section '" << name << "', found '" << found << "'");
+    SAGIPS_REQUIRE(found == name,
+                   source_ << ": expected section '" << name << "', found '" << printable(found) << "'");
     std::uint64_t e = 0, count = 0;
     raw(&e, sizeof e, name);
     raw(&count, sizeof count, name);
@@ -115,6 +116,22 @@ class BinaryReader {
     const std::uint64_t n = header(name, elem);
     SAGIPS_REQUIRE(n == count, source_ << ": section '" << name << "' holds " << n << " elements, expected "
                                        << count);
+  }
+  // Bytes as they can be shown: each one outside printable ASCII as \xNN.
+  static std::string printable(const std::string& bytes) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const char ch : bytes) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c < 0x7f) {
+        out += ch;
+      } else {
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
   }
   void raw(void* p, std::uint64_t n, const std::string& name) {
     in_.read(static_cast<char*>(p), static_cast<std::streamsize>(n));

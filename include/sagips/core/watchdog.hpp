@@ -10,8 +10,9 @@
 // Naming the missing ranks: a rank whose wait times out tells every rank of the communicator that it
 // is stuck (a one-word message on MPI_COMM_WORLD under a reserved tag), collects the same notice from
 // the others for a grace period, and the lowest stuck rank prints the ranks that never sent one. A
-// stall ends the job, so these notices never meet ordinary traffic. A rank stuck in a different
-// collective also sends notices and is therefore not blamed: the ranks named are those in none.
+// rank stuck in a different collective also sends notices and is therefore not blamed: the ranks
+// named are those in none. A wait that completes during the grace period was slow, not stalled: every
+// rank arrived, nothing is printed, the notices are received and dropped, and the run goes on.
 //
 // The clock is MPI_Wtime unless set_clock() says otherwise, so simulated MPI (SimGrid's SMPI) counts
 // simulated seconds. Waiting loops yield the core between polls (ranks often outnumber cores on a
@@ -27,6 +28,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,13 +77,36 @@ inline std::vector<int> world_ranks(MPI_Comm comm) {
 }
 }  // namespace detail
 
-// The report after a timeout: find the missing ranks of comm, print them (once), abort the job.
-[[noreturn]] inline void report_stall(MPI_Comm comm, const std::string& what, double waited,
-                                      double limit = settings().timeout) {
+namespace detail {
+inline bool& had_false_alarm() {
+  static bool b = false;
+  return b;
+}
+// Receives the notices waiting for this rank (after a false alarm, so that a later report does not
+// count their senders as waiting).
+inline void drain_notices() {
+  for (;;) {
+    int flag = 0;
+    MPI_Status st;
+    MPI_Iprobe(MPI_ANY_SOURCE, notice_tag, MPI_COMM_WORLD, &flag, &st);
+    if (!flag) return;
+    long v = 0;
+    MPI_Recv(&v, 1, MPI_LONG, st.MPI_SOURCE, notice_tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  }
+}
+}  // namespace detail
+
+// After a wait on comm passed its limit: tell comm's other ranks that this one is stuck, collect
+// their notices for a grace period, then print the ranks that sent none and abort the job.
+// `completed` (optional) is asked during the grace period whether the wait finished after all: then
+// every rank did arrive, the wait was slow rather than stalled, and stall() returns (nothing printed).
+inline void stall(MPI_Comm comm, const std::string& what, double waited, double limit,
+                  const std::function<bool()>& completed) {
   int world_rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
   const std::vector<int> members = detail::world_ranks(comm);
-  long token = world_rank;
+  static long token = 0;  // the send buffer must outlive the sends, which may outlive this call
+  token = world_rank;
   std::vector<MPI_Request> sends;
   sends.reserve(members.size());
   for (int q : members)
@@ -92,6 +117,12 @@ inline std::vector<int> world_ranks(MPI_Comm comm) {
   std::vector<int> stuck = {world_rank};
   const double grace = std::min(10.0, std::max(2.0, limit / 2)), t0 = now();
   while (now() - t0 < grace) {
+    if (completed && completed()) {  // everyone arrived: a slow wait, not a stall
+      for (auto& r : sends) MPI_Request_free(&r);
+      detail::drain_notices();
+      detail::had_false_alarm() = true;
+      return;
+    }
     int flag = 0;
     MPI_Status st;
     MPI_Iprobe(MPI_ANY_SOURCE, detail::notice_tag, MPI_COMM_WORLD, &flag, &st);
@@ -110,12 +141,26 @@ inline std::vector<int> world_ranks(MPI_Comm comm) {
   // than this rank: a rank that leaves the printing to it gives it its grace period first, or
   // MPI_Abort from here could end the job before anything was printed; then prints its own report.
   if (waiting.front() != world_rank) std::this_thread::sleep_for(std::chrono::duration<double>(grace + 2.0));
-  std::fprintf(stderr,
-               "[sagips watchdog] %s stalled for %.0f s: rank(s) %s did not arrive (waiting: %s); aborting the job\n",
-               what.c_str(), waited, detail::join(missing).c_str(), detail::join(waiting).c_str());
+  if (missing.empty())
+    std::fprintf(stderr,
+                 "[sagips watchdog] %s stalled for %.0f s: every rank of its communicator (%s) is waiting, each "
+                 "in a collective the others are not in; aborting the job\n",
+                 what.c_str(), waited, detail::join(waiting).c_str());
+  else
+    std::fprintf(stderr,
+                 "[sagips watchdog] %s stalled for %.0f s: rank(s) %s did not arrive (waiting: %s); aborting the job\n",
+                 what.c_str(), waited, detail::join(missing).c_str(), detail::join(waiting).c_str());
   std::fflush(stderr);
   MPI_Abort(MPI_COMM_WORLD, 124);
   std::abort();  // MPI_Abort does not return
+}
+
+// The report after a timeout with nothing left to complete: find the missing ranks of comm, print
+// them (once), abort the job.
+[[noreturn]] inline void report_stall(MPI_Comm comm, const std::string& what, double waited,
+                                      double limit = settings().timeout) {
+  stall(comm, what, waited, limit, nullptr);
+  std::abort();  // stall() without `completed` does not return
 }
 
 // Waits for n requests of a collective (or any traffic) on comm under the watchdog; returns the
@@ -127,14 +172,22 @@ inline double wait(MPI_Comm comm, MPI_Request* reqs, int n, const std::string& w
     MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE);
     return now() - t0;
   }
+  auto done = [&] {
+    int flag = 0;
+    MPI_Testall(n, reqs, &flag, MPI_STATUSES_IGNORE);
+    return flag != 0;
+  };
   for (;;) {
-    int done = 0;
-    MPI_Testall(n, reqs, &done, MPI_STATUSES_IGNORE);
-    if (done) return now() - t0;
+    if (done()) break;
     const double waited = now() - t0;
-    if (waited > limit) report_stall(comm, what, waited, limit);
+    if (waited > limit) {
+      stall(comm, what, waited, limit, done);
+      break;  // it completed during the grace period
+    }
     std::this_thread::yield();
   }
+  if (detail::had_false_alarm()) detail::drain_notices();  // what other ranks of a slow wait sent late
+  return now() - t0;
 }
 inline double wait(MPI_Comm comm, std::vector<MPI_Request>& reqs, const std::string& what,
                    double limit = settings().timeout) {

@@ -4,6 +4,7 @@
 // what is wrong with one; the command line and the config file refuse the same values at parse time.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <map>
@@ -32,7 +33,7 @@ struct Config {
   bool rma_barrier = true;  // without it a rank may read a neighbour's previous-step gradient
   std::size_t chunk_threshold = 65536;  // elements: pass-along ring below, chunked ring at or above
   // Every collective of a run.
-  double timeout_seconds = 300;  // stall watchdog: abort naming the missing ranks after this long (0: off)
+  double timeout_seconds = 300;  // stall watchdog: abort naming the missing ranks after this long (0: off; else >= 1)
   // Parameter server.
   int masters = 1;          // rank 0, or ranks 0..M-1 with sub-masters over round-robin worker groups
   int sync_every = 1;       // workers pull the master's weights (Downpour) / do the elastic step (EASGD)
@@ -59,12 +60,30 @@ inline void to_json(nlohmann::json& j, const Config& c) {
                      {"easgd_alpha", c.easgd_alpha},  {"compression", to_string(c.compression)}};
 }
 
+// summary.json's record of the exchange: the strategy (by name), the watchdog's timeout, and the
+// options that strategy reads (`reads`: its Traits' options, flags without "--"). A config file
+// written from it then sets no option the strategy would refuse.
+inline nlohmann::json to_json(const Config& c, const std::string& strategy, const std::string& reads) {
+  const nlohmann::json all = c;
+  nlohmann::json j = {{"strategy", strategy}, {"timeout_seconds", all["timeout_seconds"]}};
+  std::size_t at = 0;
+  while (at < reads.size()) {
+    const std::size_t end = std::min(reads.find(' ', at), reads.size());
+    std::string key = reads.substr(at, end - at) == "ps-algorithm" ? "algorithm" : reads.substr(at, end - at);
+    std::replace(key.begin(), key.end(), '-', '_');
+    if (all.contains(key)) j[key] = all[key];
+    at = end + 1;
+  }
+  return j;
+}
+
 namespace detail {
 // The allowed values, shared by the options and validate().
 inline const cli::IntRange<int> at_least_zero = cli::at_least(0);
 inline const cli::IntRange<int> at_least_one = cli::at_least(1);
 inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
-inline const cli::RealRange timeout_range = cli::non_negative();  // 0: the watchdog off, waits block
+// 0: the watchdog off, waits block. Below a second a busy machine's scheduling alone looks like a stall.
+inline const cli::RealRange timeout_range = cli::zero_or_at_least(1.0);
 inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
 
 // --compression takes a format's name only (in any case), never the enum's number.

@@ -175,10 +175,15 @@ struct ParameterServer {
         if (!flag) {
           const double idle = watchdog::now() - idle_since;
           if (watchdog::timeout() > 0 && idle > watchdog::timeout())
-            watchdog::report_stall(comm_, "the parameter server's master (rank " + std::to_string(rank_) +
-                                              ") waiting for any worker to push (" + std::to_string(active) +
-                                              " still active) after its update " + std::to_string(master_step_),
-                                   idle);
+            watchdog::stall(comm_,
+                            "the parameter server's master (rank " + std::to_string(rank_) +
+                                ") waiting for any worker to push (" + std::to_string(active) +
+                                " still active) after its update " + std::to_string(master_step_),
+                            idle, watchdog::timeout(), [&] {
+                              int arrived = 0;
+                              MPI_Iprobe(MPI_ANY_SOURCE, tag_header, comm_, &arrived, MPI_STATUS_IGNORE);
+                              return arrived != 0;
+                            });
           std::this_thread::yield();
           continue;
         }
@@ -222,10 +227,13 @@ struct ParameterServer {
           updates_since_sync = 0;
           for (std::size_t i = 0; i < n_; ++i) payload[i] = params(i) - last_sync[i];
           Header up = {delta, master_step_, pulled_, 1};
-          MPI_Send(up.data(), 4, MPI_LONG, 0, tag_header, comm_);
-          MPI_Send(payload.data(), static_cast<int>(n_), mpi_type<T>(), 0, tag_payload, comm_);
-          MPI_Recv(reply_header_.data(), 4, MPI_LONG, 0, tag_reply_header, comm_, MPI_STATUS_IGNORE);
-          MPI_Recv(params.data(), static_cast<int>(n_), mpi_type<T>(), 0, tag_reply, comm_, MPI_STATUS_IGNORE);
+          MPI_Request r[4];
+          MPI_Isend(up.data(), 4, MPI_LONG, 0, tag_header, comm_, &r[0]);
+          MPI_Isend(payload.data(), static_cast<int>(n_), mpi_type<T>(), 0, tag_payload, comm_, &r[1]);
+          MPI_Irecv(reply_header_.data(), 4, MPI_LONG, 0, tag_reply_header, comm_, &r[2]);
+          MPI_Irecv(params.data(), static_cast<int>(n_), mpi_type<T>(), 0, tag_reply, comm_, &r[3]);
+          watchdog::wait(comm_, r, 4, "the parameter server's sub-master (rank " + std::to_string(rank_) +
+                                         ") passing its update " + std::to_string(master_step_) + " to rank 0");
           pulled_ = reply_header_[0];
           std::copy(params.data(), params.data() + n_, last_sync.begin());
         }
@@ -252,10 +260,16 @@ struct ParameterServer {
       MPI_Irecv(reply_header_.data(), 4, MPI_LONG, master_, tag_reply_header, comm_, &reqs_[reqs_.size() - 2]);
       MPI_Irecv(recv_buf_.data(), static_cast<int>(n_), mpi_type<T>(), master_, tag_reply, comm_, &reqs_.back());
     }
+    // A master's reply waits under the watchdog: a worker that stopped taking it is named, and the
+    // master counts as waiting in the report instead of as missing.
     void send_reply(int dst, const T* data) {
       Header h = {master_step_, 0, 0, 0};
-      MPI_Send(h.data(), 4, MPI_LONG, dst, tag_reply_header, comm_);
-      MPI_Send(data, static_cast<int>(n_), mpi_type<T>(), dst, tag_reply, comm_);
+      MPI_Request r[2];
+      MPI_Isend(h.data(), 4, MPI_LONG, dst, tag_reply_header, comm_, &r[0]);
+      MPI_Isend(data, static_cast<int>(n_), mpi_type<T>(), dst, tag_reply, comm_, &r[1]);
+      watchdog::wait(comm_, r, 2, "the parameter server's master (rank " + std::to_string(rank_) +
+                                      ") replying to rank " + std::to_string(dst) + " after its update " +
+                                      std::to_string(master_step_));
       stats_.bytes_sent += static_cast<double>(n_ * sizeof(T));
     }
 

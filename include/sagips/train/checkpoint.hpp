@@ -34,6 +34,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sagips/core/error.hpp"
@@ -65,20 +66,28 @@ inline std::string rank_file(int rank) {
   std::snprintf(buf, sizeof buf, "rank-%04d.bin", rank);
   return buf;
 }
-// "lr_generator: checkpoint 0.0002, this run 0.0001; ..." for the keys that differ.
-inline std::string describe_differences(const nlohmann::json& saved, const nlohmann::json& now) {
+// "lr_generator: checkpoint 0.0002, this run 0.0001; exchange.group_size: checkpoint 2, this run 4" for
+// the keys that differ, nested records named by their path (never a whole record twice).
+inline std::string describe_differences(const nlohmann::json& saved, const nlohmann::json& now,
+                                        const std::string& prefix = "") {
   std::string out;
-  auto add = [&](const std::string& key, const std::string& a, const std::string& b) {
-    out += (out.empty() ? "" : "; ") + key + ": checkpoint " + a + ", this run " + b;
-  };
+  auto add = [&](const std::string& text) { out += (out.empty() || text.empty() ? "" : "; ") + text; };
+  auto show = [](const nlohmann::json& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  if (!saved.is_object() || !now.is_object()) {
+    if (saved != now) add((prefix.empty() ? "the record" : prefix) + ": checkpoint " + show(saved) + ", this run " + show(now));
+    return out;
+  }
   for (auto it = now.begin(); it != now.end(); ++it) {
+    const std::string key = prefix + it.key();
     if (!saved.contains(it.key()))
-      add(it.key(), "(absent)", it.value().dump());
+      add(key + ": checkpoint (absent), this run " + show(it.value()));
+    else if (saved[it.key()].is_object() && it.value().is_object())
+      add(describe_differences(saved[it.key()], it.value(), key + "."));
     else if (saved[it.key()] != it.value())
-      add(it.key(), saved[it.key()].dump(), it.value().dump());
+      add(key + ": checkpoint " + show(saved[it.key()]) + ", this run " + show(it.value()));
   }
   for (auto it = saved.begin(); it != saved.end(); ++it)
-    if (!now.contains(it.key())) add(it.key(), it.value().dump(), "(absent)");
+    if (!now.contains(it.key())) add(prefix + it.key() + ": checkpoint " + show(it.value()) + ", this run (absent)");
   return out;
 }
 // The last section of a rank file: the checksum of all bytes before it.
@@ -175,13 +184,43 @@ class CheckpointStore {
           if (moved_aside) fs::rename(aside, final_dir, ec);  // `latest` may name it
           throw;
         }
-        files::write_file_durably(dir_ / "latest", name + "\n");
+        try {
+          files::write_file_durably(dir_ / "latest", name + "\n");
+        } catch (const std::exception&) {
+          // `latest` still names the earlier checkpoint unless the failure came after its rename:
+          // then the new folder is what it names and stays; otherwise it goes, with the space it holds.
+          std::string named;
+          try {
+            named = read_latest_name();
+          } catch (const std::exception&) {
+          }
+          if (named != name) {
+            fs::remove_all(final_dir, ec);
+            if (moved_aside) fs::rename(aside, final_dir, ec);
+          }
+          throw;
+        }
       } catch (const std::exception& e) {
         error = context + e.what();
       }
       if (error.empty()) prune(step);
     }
     check_all(comm_, error, "the checkpoint agreement");
+  }
+
+  // Collective. --resume: the latest checkpoint read (as load_latest) and its step returned (0 when there
+  // is none: the run starts from step 1); one past `steps` is refused on every rank. The reporter says
+  // which it is.
+  template <class ReadState>
+  long resume(const nlohmann::json& fingerprint, ReadState&& read_state, long steps, bool reporter) {
+    const long saved = load_latest(fingerprint, std::forward<ReadState>(read_state));
+    if (saved > steps)  // the same `saved` on every rank: refused everywhere
+      throw CollectiveError("the checkpoint in " + dir_.string() + " is at step " + std::to_string(saved) +
+                            ", past --steps " + std::to_string(steps) + ": give --steps " + std::to_string(saved) +
+                            " or more to continue it");
+    if (reporter && saved >= 0) std::printf("resuming after step %ld from %s\n", saved, dir_.c_str());
+    if (reporter && saved < 0) std::printf("no checkpoint in %s: starting from step 1\n", dir_.c_str());
+    return saved > 0 ? saved : 0;
   }
 
   // Collective. The step of the latest checkpoint (-1 if there is none: no `latest` file);
@@ -208,8 +247,7 @@ class CheckpointStore {
     try {
       const auto bytes = files::read_file_if_present(file);
       SAGIPS_REQUIRE(bytes, "cannot open " << file.string() << ": " << files::describe_errno(ENOENT) << " ("
-                                           << folder.string() << " holds " << count_rank_files(folder)
-                                           << " rank files: a checkpoint of another rank count?)");
+                                           << describe_rank_files(folder) << ")");
       step = read_rank_file(file.string(), *bytes, fingerprint, read_state);
       SAGIPS_REQUIRE(step == detail::parse_step_name(name),
                      file.string() << " holds step " << step << ", not the step its folder is named after");
@@ -228,13 +266,20 @@ class CheckpointStore {
   // The folder name in `latest` ("" when there is no `latest`: no checkpoint yet). An empty or
   // unreadable `latest`, or one naming a folder that is not there, is an error: taking it for "no
   // checkpoint" would restart the run from step 1 and prune the good checkpoints.
-  std::string read_latest() const {
-    namespace fs = std::filesystem;
-    const fs::path latest = dir_ / "latest";
-    const auto text = files::read_file_if_present(latest);
+  // `latest`'s text without its line end ("" when there is no `latest`).
+  std::string read_latest_name() const {
+    const auto text = files::read_file_if_present(dir_ / "latest");
     if (!text) return "";
     std::string name = *text;
     while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+    return name;
+  }
+
+  std::string read_latest() const {
+    namespace fs = std::filesystem;
+    const fs::path latest = dir_ / "latest";
+    if (!files::read_file_if_present(latest)) return "";
+    const std::string name = read_latest_name();
     SAGIPS_REQUIRE(!name.empty(), latest.string() << " is empty (an interrupted or failed update?): write into it the "
                                                   << "name of the checkpoint folder to resume from ("
                                                   << describe_checkpoints() << "), or remove it to start from step 1");
@@ -263,12 +308,34 @@ class CheckpointStore {
     return out;
   }
 
-  static int count_rank_files(const std::filesystem::path& folder) {
-    int n = 0;
+  // Why this rank's file may be missing, from the rank count the folder's other files record:
+  // "step-00000003 is a checkpoint of 4 ranks, like this run: rank-0003.bin was deleted or lost" or
+  // "step-00000003 is a checkpoint of 8 ranks; this run has 4".
+  std::string describe_rank_files(const std::filesystem::path& folder) const {
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(folder, ec))
-      n += e.path().extension() == ".bin" && e.path().filename().string().rfind("rank-", 0) == 0;
-    return n;
+    for (const auto& e : std::filesystem::directory_iterator(folder, ec)) {
+      const std::string f = e.path().filename().string();
+      if (e.path().extension() != ".bin" || f.rfind("rank-", 0) != 0) continue;
+      try {
+        const auto bytes = files::read_file_if_present(e.path());
+        if (!bytes) continue;
+        std::istringstream in(*bytes);
+        BinaryReader r(in, e.path().string());
+        std::string m, fp;
+        int ranks = 0;
+        r.string("magic", m, 64);
+        r.string("fingerprint", fp);
+        r.value("ranks", ranks);
+        const std::string name = folder.filename().string();
+        if (ranks == size_)
+          return name + " is a checkpoint of " + std::to_string(ranks) + " ranks, like this run: " +
+                 detail::rank_file(rank_) + " was deleted or lost";
+        return name + " is a checkpoint of " + std::to_string(ranks) + " ranks; this run has " + std::to_string(size_);
+      } catch (const std::exception&) {
+        continue;  // that file's own problem is reported by the rank that reads it
+      }
+    }
+    return folder.filename().string() + " holds no readable rank file";
   }
 
   // Checks the magic and the checksum, then the fingerprint, rank count and rank; then the state.

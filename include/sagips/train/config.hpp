@@ -11,14 +11,17 @@
 // the same values at parse time (core/cli.hpp), naming the option and the allowed range.
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "sagips/core/cli.hpp"
 #include "sagips/core/config_file.hpp"
+#include "sagips/core/utf8.hpp"
 
 namespace sagips::train {
 
@@ -57,6 +60,10 @@ struct TrainerConfig {
   long stop_at = 0;               // stop after this step as if interrupted (0: run to the end)
   bool profile = false;           // fence between phases to time them (bench_step)
   bool skip_nonfinite = false;    // a non-finite generator gradient skips the step on every rank (default: stop)
+  double max_skipped = 0.1;       // with skip_nonfinite: the run stops once more than this fraction of its steps were skipped
+  // -- the program's own settings that shape the problem (App: the data's source and your options):
+  // fingerprinted for --resume like every run-shaping option, written to summary.json
+  nlohmann::json program = nlohmann::json::object();
 };
 
 inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
@@ -87,7 +94,10 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"resume", c.resume},
                      {"stop_at", c.stop_at},
                      {"profile", c.profile},
-                     {"skip_nonfinite", c.skip_nonfinite}};
+                     {"skip_nonfinite", c.skip_nonfinite},
+                     {"max_skipped", c.max_skipped}};
+  if (!c.program.empty()) j["program"] = c.program;
+  j["output_dir"] = utf8::escape_invalid(c.output_dir);  // any bytes may name a folder; JSON holds UTF-8
 }
 
 // The options a resumed run must share with the run that wrote the checkpoint. `config` is the
@@ -99,7 +109,7 @@ inline nlohmann::json resume_fingerprint(const nlohmann::json& config) {
   nlohmann::json f = config;
   for (const char* free : {"steps", "output_dir", "metrics_every", "progress_every", "checkpoint_every",
                            "keep_checkpoints", "eval_samples", "resume", "stop_at", "profile",
-                           "skip_nonfinite", "poll_each_layer"})
+                           "skip_nonfinite", "max_skipped", "poll_each_layer"})
     f.erase(free);
   if (f.contains("exchange") && f["exchange"].is_object()) f["exchange"].erase("timeout_seconds");
   return f;
@@ -116,6 +126,7 @@ inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
 inline const cli::RealRange adam_beta_range = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
 inline const cli::RealRange noise_range = cli::closed(0.0, 10.0);
 inline const cli::RealRange ema_range = cli::half_open(0.0, 1.0);
+inline const cli::RealRange skipped_range = cli::closed(0.0, 1.0);
 
 inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string(name) + ": " + problem;
@@ -138,6 +149,7 @@ inline std::string validate(const TrainerConfig& c) {
         d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
         d::named_problem("generator_noise", check_real(c.generator_noise, d::noise_range)),
         d::named_problem("ema", check_real(c.ema, d::ema_range)),
+        d::named_problem("max_skipped", check_real(c.max_skipped, d::skipped_range)),
         d::named_problem("disc_steps", check_integer(c.disc_steps, d::at_least_one_int)),
         d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
         d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
@@ -156,6 +168,17 @@ inline std::string validate(const TrainerConfig& c) {
            " events per step and rank: at most " + std::to_string(INT_MAX) + " (the kernels index events with int)";
   if (c.loss.empty()) return "loss: empty";
   return "";
+}
+
+// validate(c), and c.loss one of `losses` (the names a trainer was built with).
+inline std::string validate(const TrainerConfig& c, const std::vector<std::string>& losses) {
+  std::string problem = validate(c);
+  if (problem.empty() && std::find(losses.begin(), losses.end(), c.loss) == losses.end()) {
+    problem = "unknown loss '" + c.loss + "' (choose";
+    for (std::size_t i = 0; i < losses.size(); ++i) problem += (i ? ", " : " ") + losses[i];
+    problem += ")";
+  }
+  return problem;
 }
 
 // Adds every option to a CLI11 app, each documented in --help with its default, and --config FILE.
@@ -232,6 +255,9 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
                "when a rank's generator gradient is not finite, skip that step on every rank (default: stop the "
                "run, the last checkpoint intact)")
       ->group(out);
+  app.add_option("--max-skipped", c.max_skipped,
+                 "with --skip-nonfinite: stop the run once more than this fraction of its steps were skipped")
+      ->transform(cli::real(d::skipped_range))->capture_default_str()->group(out);
   // What no single option can see (the batch size, ...), once every option holds its value.
   cli::check_after_parse(app, "sagips-check-training-options", [&c] { return validate(c); });
 }

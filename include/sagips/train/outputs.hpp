@@ -3,8 +3,9 @@
 //   metrics.csv   a row every --metrics-every steps (losses, parameter means and spreads, residuals, drift, rate)
 //   samples.csv   the final generator samples of the physics parameters
 //   summary.json  the final estimate, residuals, speed, ranks, strategy and configuration
-// The folder is checked for writability on every rank before training starts, so an unwritable
-// folder fails at once with a clear message instead of after hours of training. Every write goes
+// The folder is locked for the run (one run per folder) and checked for writability before training
+// starts, so a folder in use or an unwritable one fails at once with a clear message instead of after
+// hours of training. Every write goes
 // through core/files.hpp: it is checked, synced to disk, and a failure throws sagips::Error naming
 // the file and the cause ("No space left on device"), never a silently shorter file.
 
@@ -20,25 +21,42 @@
 
 #include "sagips/core/error.hpp"
 #include "sagips/core/files.hpp"
+#include "sagips/core/folder_lock.hpp"
+#include "sagips/core/utf8.hpp"
 
 namespace sagips::train {
 
-// Collective: the reporter creates the folder and proves it can write there.
-inline void prepare_output_dir(MPI_Comm comm, const std::string& dir, bool is_reporter) {
+// Collective: the folder is created, locked for this run by the communicator's rank 0
+// (core/folder_lock.hpp: a second run on the same folder is refused, naming the holder), and the
+// reporter proves it can write there. The lock is held while the returned object lives (on rank 0;
+// the others' is empty).
+[[nodiscard]] inline files::FolderLock prepare_output_dir(MPI_Comm comm, const std::string& dir, bool is_reporter) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
   std::string error;
-  if (is_reporter) {
+  files::FolderLock lock;
+  if (rank == 0 || is_reporter) {
     namespace fs = std::filesystem;
-    const fs::path probe = fs::path(dir) / ".sagips-write-probe";
+    std::error_code ec;
     try {
+      if (fs::is_symlink(dir, ec) && !fs::exists(dir, ec))
+        throw Error("it is a symbolic link to '" + utf8::escape_invalid(fs::read_symlink(dir, ec).string()) +
+                    "', which does not exist: create that folder, or give another --output");
       files::create_directories_durably(dir);
-      files::write_file_durably(probe, "ok");
-      std::error_code ec;
-      fs::remove(probe, ec);
+      if (rank == 0) lock = files::FolderLock::acquire(dir);
+      if (is_reporter) {
+        const fs::path probe = fs::path(dir) / ".sagips-write-probe";
+        files::write_file_durably(probe, "ok");
+        fs::remove(probe, ec);
+      }
+    } catch (const files::FolderInUse& e) {
+      error = e.what();
     } catch (const std::exception& e) {
-      error = "cannot write to the output folder '" + dir + "' (" + e.what() + ")";
+      error = "cannot write to the output folder '" + utf8::escape_invalid(dir) + "' (" + e.what() + ")";
     }
   }
-  check_all(comm, error);
+  check_all(comm, error, "the preparation of the output folder");
+  return lock;
 }
 
 // Replaces path with text atomically and durably: a reader never sees half a file, and a failure

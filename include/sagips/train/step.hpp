@@ -12,6 +12,11 @@
 //   -> exchange.finish() -> the finiteness vote -> both optimizer steps (skipped on every rank when any
 //      rank's generator gradient was not finite) -> the generator's weight average.
 //
+// A pipeline that refuses the step's parameters on a rank (a theory's negative or non-finite density:
+// most often the generator's weights diverged) does not end that rank alone: it still takes part in
+// the step's exchanges with a gradient that counts as not finite, and its verdict in the vote tells
+// every rank, which then stop together naming the reason (train/stop.hpp).
+//
 // The generator's noise is scaled by TrainerConfig::generator_noise: 0 makes it a point estimate (the
 // same parameters for every draw), which is what removes the bias of a spread generator (docs/results.md).
 // Buffers are allocated once, for the configured batch.
@@ -19,7 +24,9 @@
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -40,25 +47,31 @@
 
 namespace sagips::train {
 
-// The ranks' verdicts on their gradients of a step, gathered beside the exchange (one small
-// collective per step, overlapped with the discriminator's real half).
+// The ranks' verdicts on a step, gathered beside the exchange (one small collective per step,
+// overlapped with the discriminator's real half): 0 all is well, 1 the generator's gradient is not
+// finite, 2 the pipeline refused the step's parameters.
+enum class Verdict : int { ok = 0, nonfinite_gradient = 1, pipeline_failed = 2 };
+
 class FinitenessVote {
  public:
-  void start(bool finite, MPI_Comm workers) {
+  void start(Verdict mine, MPI_Comm workers) {
     comm_ = workers;
-    mine_ = finite ? 0 : 1;
+    mine_ = static_cast<int>(mine);
     int n = 1;
     MPI_Comm_size(comm_, &n);
     all_.assign(static_cast<std::size_t>(n), 0);
     MPI_Iallgather(&mine_, 1, MPI_INT, all_.data(), 1, MPI_INT, comm_, &req_);
   }
-  // The ranks (of workers) whose gradient was not finite; empty when all were.
+  // The ranks (of workers) with the given verdict.
   std::vector<int> finish(long step) {
     watchdog::wait(comm_, &req_, 1, "the finiteness vote of step " + std::to_string(step));
-    std::vector<int> bad;
+    return ranks(Verdict::nonfinite_gradient);
+  }
+  std::vector<int> ranks(Verdict v) const {
+    std::vector<int> out;
     for (std::size_t r = 0; r < all_.size(); ++r)
-      if (all_[r]) bad.push_back(static_cast<int>(r));
-    return bad;
+      if (all_[r] == static_cast<int>(v)) out.push_back(static_cast<int>(r));
+    return out;
   }
 
  private:
@@ -73,6 +86,8 @@ struct StepOutcome {
   double loss_d_sum = 0, loss_g_sum = 0;  // mean loss x events, this rank
   long events = 0;                        // fake events this rank simulated
   std::vector<int> nonfinite_ranks;       // not empty: no update was applied on any rank
+  std::vector<int> failed_ranks;          // not empty: a pipeline refused the step (no update applied)
+  std::string problem;                    // this rank's pipeline's reason, when it refused
 };
 
 template <class Pipeline, class Generator, class Discriminator, class Loss>
@@ -82,6 +97,8 @@ class GanStep {
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
   using Models = GanModels<Generator, Discriminator>;
+  using Fake = decltype(std::declval<Pipeline&>().forward(std::declval<ConstMatrix<T>>(), 1,
+                                                          std::declval<const random::StepKeys&>()));
 
   GanStep(const TrainerConfig& c, Pipeline pipeline, sim::ParameterScaling<T, P> scaling, Loss loss,
           const Models& models)
@@ -116,6 +133,7 @@ class GanStep {
     auto& gen = m.generator();
     auto& disc = m.discriminator();
     StepOutcome out;
+    problem_.clear();
     for (int j = 1; j < cfg_.disc_steps; ++j)
       extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
 
@@ -125,8 +143,11 @@ class GanStep {
     scaling_.forward(u, params_);
     times.generator += clock.lap();
 
-    // Pipeline: p -> fake events (and weights, for weighting stages).
-    const auto fake = pipeline_.forward(params_, cfg_.events_per_sample, keys);
+    // Pipeline: p -> fake events (and weights, for weighting stages). When it refuses this step's
+    // parameters, the rank still takes part in the step's exchanges and vote, and every rank learns it.
+    Fake fake;
+    if (problem_.empty()) guard(step, [&] { fake = pipeline_.forward(params_, cfg_.events_per_sample, keys); });
+    if (!problem_.empty()) return refused_step(step, m, exchange, disc_exchange, workers, out);
     const int n = fake.count;
     out.events = n;
     times.pipeline += clock.lap();
@@ -154,7 +175,7 @@ class GanStep {
 
     // The exchange of the generator's gradients starts; the ranks' verdicts on them travel beside it.
     const bool finite = exchange.start(gen.grads(), step);
-    vote_.start(finite, workers);
+    vote_.start(finite ? Verdict::ok : Verdict::nonfinite_gradient, workers);
     times.exchange += clock.lap();
 
     // The discriminator's real half, on this rank's shard, while the exchange flies.
@@ -175,13 +196,18 @@ class GanStep {
     // Finish the exchange; learn every rank's verdict; the optimizer steps unless a verdict was bad.
     exchange.finish();
     out.nonfinite_ranks = vote_.finish(step);
+    out.failed_ranks = vote_.ranks(Verdict::pipeline_failed);
     times.exchange += clock.lap();
-    if (out.nonfinite_ranks.empty()) {
+    const bool apply = out.nonfinite_ranks.empty() && out.failed_ranks.empty();
+    if (apply) {
       const double factor = schedule.lr_factor(step);
       m.generator_optimizer().set_lr(static_cast<T>(cfg_.lr_generator * factor));
       m.discriminator_optimizer().set_lr(static_cast<T>(cfg_.lr_discriminator * factor));
       m.generator_optimizer().step(gen.params(), gen.grads());
-      exchange.after_update(gen.params());
+    }
+    // Also after a skipped step: it completes what start() began (a parameter server's pull).
+    exchange.after_update(gen.params());
+    if (apply) {
       m.discriminator_optimizer().step(disc.params(), disc.grads());
       m.update_ema(schedule.ema_decay(step));
     }
@@ -201,9 +227,18 @@ class GanStep {
     const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank),
                                 static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(j) << 48)};
     auto& disc = m.discriminator();
+    if (!problem_.empty()) {  // an earlier update of this step was refused: only the collective part
+      if (disc_exchange) {
+        disc_exchange->start(disc.grads(), step);
+        disc_exchange->finish();
+      }
+      return;
+    }
     fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
     scaling_.forward(m.generator().forward(gen_ctx_, noise_), params_);
-    const auto fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false);
+    Fake fake;
+    guard(step, [&] { fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false); });
+    if (!problem_.empty()) return extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
     const int n = fake.count;
     const auto rows = std::make_pair(0, n);
     const T norm = static_cast<T>(n);
@@ -222,6 +257,44 @@ class GanStep {
     }
     m.discriminator_optimizer().set_lr(static_cast<T>(cfg_.lr_discriminator * schedule.lr_factor(step)));
     m.discriminator_optimizer().step(disc.params(), disc.grads());
+  }
+
+  // Runs f (the pipeline); an Error it throws (a theory's negative or non-finite density, most often
+  // because the generator's weights diverged and its parameters are not finite) becomes this rank's
+  // problem of the step, described.
+  template <class F>
+  void guard(long step, F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      auto h = Kokkos::create_mirror_view_and_copy(HostSpace(), params_);
+      bool finite = true;
+      for (std::size_t i = 0; i < h.extent(0); ++i)
+        for (std::size_t j = 0; j < h.extent(1); ++j) finite = finite && std::isfinite(static_cast<double>(h(i, j)));
+      problem_ = finite ? "the pipeline refused the parameters of step " + std::to_string(step) + ": " + e.what()
+                        : "the generator proposed non-finite parameters at step " + std::to_string(step) +
+                              ": its weights have diverged (learning rates too high?)";
+    }
+  }
+
+  // The rest of a step whose pipeline refused its parameters: this rank's part in every exchange of
+  // the step (its gradients not finite, so sent as zeros) and the vote that tells every rank.
+  template <class GenExchange, class DiscExchange>
+  StepOutcome refused_step(long step, Models& m, GenExchange& exchange, DiscExchange* disc_exchange, MPI_Comm workers,
+                           StepOutcome& out) {
+    Kokkos::deep_copy(m.generator().grads(), std::numeric_limits<T>::quiet_NaN());
+    exchange.start(m.generator().grads(), step);
+    vote_.start(Verdict::pipeline_failed, workers);
+    if (disc_exchange) {
+      disc_exchange->start(m.discriminator().grads(), step);
+      disc_exchange->finish();
+    }
+    exchange.finish();
+    out.nonfinite_ranks = vote_.finish(step);
+    out.failed_ranks = vote_.ranks(Verdict::pipeline_failed);
+    exchange.after_update(m.generator().params());
+    out.problem = problem_;
+    return out;
   }
 
   // Standard normal noise times `scale` (0: all zero, the generator a point estimate).
@@ -245,6 +318,7 @@ class GanStep {
   sim::ParameterScaling<T, P> scaling_;
   Loss loss_;
   FinitenessVote vote_;
+  std::string problem_;  // this step's refusal by the pipeline on this rank (empty: none)
   typename Generator::Context gen_ctx_;
   typename Discriminator::Context fake_ctx_, real_ctx_;
   Matrix<T> noise_, params_, d_params_, d_unit_;

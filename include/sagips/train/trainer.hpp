@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -37,6 +38,8 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
+#include "sagips/core/signals.hpp"
+#include "sagips/core/utf8.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange.hpp"
@@ -46,7 +49,9 @@
 #include "sagips/train/bootstrap.hpp"
 #include "sagips/train/checkpoint.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/data_identity.hpp"
 #include "sagips/train/estimates.hpp"
+#include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
 #include "sagips/train/phases.hpp"
@@ -55,6 +60,7 @@
 #include "sagips/train/sampler.hpp"
 #include "sagips/train/schedule.hpp"
 #include "sagips/train/step.hpp"
+#include "sagips/train/stop.hpp"
 
 namespace sagips::train {
 
@@ -111,6 +117,7 @@ class Trainer {
               "the trainer's set-up checks");
     collectively(comm_, [&] { sim::check_events<T, D>(data, pipeline.support(), "the real data"); },
                  "the trainer's check of the real data");
+    data_identity_ = agreed_data_identity(comm_, data);
 
     // Training ranks (all but parameter-server masters); the ranks of this rank's model.
     const bool server = exchanger_.is_server();
@@ -140,26 +147,31 @@ class Trainer {
 
   // ---- the whole run -------------------------------------------------------------------------
   // Trains from step 1 (or the step after the last checkpoint with cfg.resume) to cfg.steps, writing
-  // metrics, checkpoints, samples.csv; every rank returns the same result. Collective.
+  // metrics, checkpoints, then samples.csv; every rank returns the same result. Collective.
+  // A stop signal (core/signals.hpp) ends it after the next step with a checkpoint and throws Stopped.
   TrainingResult run() {
+    TrainingResult result = train();
+    write_samples();
+    return result;
+  }
+
+  // run() without samples.csv, which write_samples() writes afterwards: a program that prints or
+  // writes the answer first (App) loses nothing when that secondary file cannot be written.
+  TrainingResult train() {
+    signals::StopRequests stop_requests;  // from here a stop signal is recorded, not fatal
     const bool reporter = rank_ == reporter_;
-    prepare_output_dir(comm_, cfg_.output_dir, reporter);
-    long first = 1, last = 0;
+    output_lock_ = prepare_output_dir(comm_, cfg_.output_dir, reporter);
+    long first = 1, last = 0, stopped_after = 0;
+    int stop_signal = 0;
     double elapsed = 0;
     if (exchanger_.is_server()) {
       serve();
     } else {
       CheckpointStore store(cfg_.output_dir, workers_, cfg_.keep_checkpoints);
       if (cfg_.resume) {
-        const long saved =
-            store.load_latest(fingerprint(), [&](BinaryReader& r, int format) { load_state(r, format); });
-        if (saved >= 0) {
-          first = saved + 1;
-          last_checkpoint_ = saved;
-          if (reporter) std::printf("resuming after step %ld from %s\n", saved, store.folder().c_str());
-        } else if (reporter) {
-          std::printf("no checkpoint in %s: starting from step 1\n", store.folder().c_str());
-        }
+        last_checkpoint_ = store.resume(fingerprint(), [&](BinaryReader& r, int format) { load_state(r, format); },
+                                        cfg_.steps, reporter);
+        first = last_checkpoint_ + 1;
       }
       if (first == 1) reporter_log_->set_last_step(0);
       reporter_log_->open(first - 1);
@@ -167,9 +179,11 @@ class Trainer {
       const double t_start = watchdog::now();
       double t_last = t_start;
       last = cfg_.stop_at > 0 ? std::min(cfg_.stop_at, cfg_.steps) : cfg_.steps;
+      steps_this_run_ = std::max(0L, last - first + 1);
+      StopAgreement stop(workers_);
       for (long step = first; step <= last; ++step) {
         if (before_step_) before_step_(*this, step);
-        const StepOutcome o = train_step(step, schedule);
+        train_step(step, schedule);
         if (step % cfg_.metrics_every == 0 || step == cfg_.steps) {  // a --stop-at is an interruption: no extra row
           const double t = watchdog::now();
           const double rate = t > t_last ? double(step - reporter_log_->last_step()) / (t - t_last) : 0;
@@ -177,46 +191,52 @@ class Trainer {
                                 [&](long s) { return parameter_stats(s); });
           t_last = t;
         }
-        if (cfg_.checkpoint_every > 0 && (step % cfg_.checkpoint_every == 0 || step == last)) {
+        stop_signal = stop.after_step(step, step == last);
+        if (cfg_.checkpoint_every > 0 && (step % cfg_.checkpoint_every == 0 || step == last || stop_signal)) {
           store.save(step, fingerprint(), [&](BinaryWriter& w) { save_state(w); });
           last_checkpoint_ = step;
         }
-        (void)o;
+        if (stop_signal) {
+          stopped_after = step;
+          break;
+        }
       }
       exchanger_.worker_done();
       elapsed = watchdog::now() - t_start;
     }
+    // Every rank (parameter-server masters too) learns whether the run stopped on request.
+    long stop[2] = {stopped_after, stop_signal};
+    mpi::bcast(stop, 2, MPI_LONG, reporter_, comm_, "the broadcast of the stop request");
+    if (stop[0] > 0) throw Stopped(stopped_message(cfg_, exchanger_.description().has_server, stop[0], static_cast<int>(stop[1])), signals::exit_code);
     return finish(first, last, elapsed);
+  }
+
+  // samples.csv: the final generator samples (written by the reporter; collective over the workers).
+  void write_samples() {
+    if (exchanger_.is_server()) return;
+    collectively(workers_, [&] {
+      if (rank_ == reporter_) write_text_atomically(cfg_.output_dir + "/samples.csv", samples_csv(samples_, parameter_names()));
+    }, "the writing of samples.csv");
   }
 
   // ---- one step --------------------------------------------------------------------------------
   // A step of this training rank (collective over the ranks the exchange involves). A non-finite
-  // gradient on any rank skips the step on every rank, or (without --skip-nonfinite) stops the run.
+  // gradient on any rank skips the step on every rank, or (without --skip-nonfinite) stops the run;
+  // so does, always, a pipeline that refuses the step's parameters on any rank (the generator's
+  // weights diverged, a theory's negative density), and skipping more than --max-skipped of the steps.
   StepOutcome train_step(long step) { return train_step(step, Schedule(cfg_)); }
   StepOutcome train_step(long step, const Schedule& schedule) {
     StepOutcome o = step_->run(step, rank_, *models_, exchanger_, disc_exchanger_.get(), shard_, workers_, schedule, times_);
     events_ += o.events;
+    if (!o.failed_ranks.empty()) stop_refused_step(workers_, o, cfg_, last_checkpoint_);
     if (o.nonfinite_ranks.empty()) {
       reporter_log_->add(o);
       return o;
     }
     ++skipped_steps_;
-    std::string bad;
-    for (int r : o.nonfinite_ranks) bad += (bad.empty() ? "" : ",") + std::to_string(r);
-    if (cfg_.skip_nonfinite) {
-      if (rank_ == reporter_)
-        std::fprintf(stderr, "step %ld skipped on every rank: non-finite generator gradient on rank(s) %s\n", step,
-                     bad.c_str());
-      return o;
-    }
-    const std::string advice =
-        last_checkpoint_ > 0
-            ? "the last checkpoint (step " + std::to_string(last_checkpoint_) + ", " + cfg_.output_dir +
-                  "/checkpoints) is intact: continue from it with --resume --skip-nonfinite to skip such steps, or "
-                  "start again with lower learning rates"
-            : std::string("no checkpoint was written yet");
-    throw CollectiveError("non-finite generator gradient at step " + std::to_string(step) + " on rank(s) " + bad +
-                          "; the run stopped on every rank (" + advice + ")");
+    skip_or_stop(o, step, skipped_steps_, steps_this_run_ > 0 ? steps_this_run_ : cfg_.steps, cfg_, last_checkpoint_,
+                 rank_ == reporter_);
+    return o;
   }
 
   // ---- estimates ---------------------------------------------------------------------------------
@@ -244,12 +264,18 @@ class Trainer {
   bool is_reporter() const { return rank_ == reporter_; }
   exchange::Membership membership() const { return membership_; }
 
+  // The run's configuration: the trainer's options, the exchange's (the strategy and the options it
+  // reads), the program's record (TrainerConfig::program) and the real data's identity (events and
+  // checksum). summary.json writes it; a resume must match its run-shaping part (resume_fingerprint).
   nlohmann::json configuration_json() const {
     nlohmann::json j = cfg_;
-    j["exchange"] = xcfg_;
-    j["exchange"]["strategy"] = exchanger_.name();
+    j["exchange"] = exchange::to_json(xcfg_, exchanger_.name(), exchanger_.description().options);
+    j["data"] = data_identity_;
     return j;
   }
+
+  // The real data's identity: {"events": N, "checksum": "<16 hex digits>"} of the bytes every rank passed.
+  const nlohmann::json& data_identity() const { return data_identity_; }
 
   static std::vector<std::string> parameter_names() { return sim::parameter_names<Theory>(); }
   static std::vector<double> truth() { return sim::truth_values<Theory>(); }
@@ -260,12 +286,7 @@ class Trainer {
     watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
     const auto losses = loss::choice_names<Loss>();
     if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
-    std::string problem = validate(c);
-    if (problem.empty() && std::find(losses.begin(), losses.end(), c.loss) == losses.end()) {
-      problem = "unknown loss '" + c.loss + "' (choose";
-      for (std::size_t i = 0; i < losses.size(); ++i) problem += (i ? ", " : " ") + losses[i];
-      problem += ")";
-    }
+    std::string problem = validate(c, losses);
     if (problem.empty()) problem = exchange::validate(x);
     if (problem.empty() && data.extent(1) != static_cast<std::size_t>(D))
       problem = "the real data have " + std::to_string(data.extent(1)) +
@@ -325,38 +346,20 @@ class Trainer {
   // The end of the run: the final estimates, samples.csv, and the result on every rank.
   TrainingResult finish(long first, long last, double elapsed) {
     TrainingResult result;
-    std::string encoded;
     if (!exchanger_.is_server()) {
-      HostMatrix<T> samples;
-      const ParameterStats mine = parameter_stats(cfg_.steps + 1, &samples);
-      const int n = workers_.size();
-      std::vector<double> all_means(static_cast<std::size_t>(n) * P);
-      mpi::allgather(mine.mean.data(), P, MPI_DOUBLE, all_means.data(), P, MPI_DOUBLE, workers_,
-                     "the gathering of the final estimates");
-      std::vector<int> member_of(static_cast<std::size_t>(n));
-      mpi::allgather(&membership_.index, 1, MPI_INT, member_of.data(), 1, MPI_INT, workers_,
-                     "the gathering of the final estimates");
-      const auto names = parameter_names();
-      collectively(workers_, [&] {
-        if (rank_ == reporter_) write_text_atomically(cfg_.output_dir + "/samples.csv", samples_csv(samples, names));
-      }, "the writing of samples.csv");
+      const ParameterStats mine = parameter_stats(cfg_.steps + 1, &samples_);
+      const auto [all_means, member_of] = gather_estimates(workers_, mine, membership_.index);
       if (rank_ == reporter_) {
-        result = summarize(mine, all_means, member_of, static_cast<int>(samples.extent(0)));
+        result = summarize(mine, all_means, member_of, static_cast<int>(samples_.extent(0)));
         const long steps_run = last - first + 1;
         result.steps = last;
         result.steps_this_run = steps_run;
         result.seconds = elapsed;
         result.seconds_per_step = steps_run > 0 ? elapsed / steps_run : 0;
-        result.events_per_second = elapsed > 0 ? static_cast<double>(events_) * n / elapsed : 0;
-        encoded = result.to_json().dump();
+        result.events_per_second = elapsed > 0 ? static_cast<double>(events_) * workers_.size() / elapsed : 0;
       }
     }
-    // Every rank (parameter-server masters too) gets the reporter's result.
-    long len = static_cast<long>(encoded.size());
-    mpi::bcast(&len, 1, MPI_LONG, reporter_, comm_, "the broadcast of the result");
-    encoded.resize(static_cast<std::size_t>(len));
-    mpi::bcast(encoded.data(), static_cast<int>(len), MPI_CHAR, reporter_, comm_, "the broadcast of the result");
-    if (rank_ != reporter_) result = TrainingResult::from_json(nlohmann::json::parse(encoded));
+    broadcast_result(result, reporter_, comm_);  // parameter-server masters get it too
     return result;
   }
 
@@ -392,6 +395,10 @@ class Trainer {
   sim::EventShard<T> shard_;
   PhaseTimes times_;
   long events_ = 0, skipped_steps_ = 0;
+  long steps_this_run_ = 0;       // the steps train() planned (0: train_step called directly)
+  HostMatrix<T> samples_;         // the final generator samples, for samples.csv
+  nlohmann::json data_identity_;  // the real data's events and checksum (agreed by every rank)
+  files::FolderLock output_lock_;  // one run per output folder, while this trainer lives
   long last_checkpoint_ = 0;  // the step of the newest checkpoint written or resumed from (0: none)
   std::function<void(Trainer&, long)> before_step_;
 };

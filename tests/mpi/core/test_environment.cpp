@@ -54,8 +54,26 @@ TEST_CASE("check_all: a finding on one rank becomes the same error on every rank
     } catch (const sagips::CollectiveError& e) {
       message = e.what();
     }
-    CHECK(message == "rank 0: problem 0; rank 1: problem 1");
+    CHECK(message == "problem 0 (on rank 0); problem 1 (on rank 1)");
   }
+  // On many ranks the same finding is stated once, its ranks as ranges.
+  if (n >= 3) {
+    message.clear();
+    try {
+      sagips::check_all(sagips::testing::comm(), r < n - 1 ? "disk full" : "");
+    } catch (const sagips::CollectiveError& e) {
+      message = e.what();
+    }
+    CHECK(message == "disk full (on ranks " + std::string(n == 3 ? "0,1" : "0-" + std::to_string(n - 2)) + ")");
+  }
+}
+
+TEST_CASE("rank_ranges writes runs of consecutive ranks as ranges") {
+  CHECK(sagips::rank_ranges({}) == "");
+  CHECK(sagips::rank_ranges({3}) == "3");
+  CHECK(sagips::rank_ranges({0, 1}) == "0,1");
+  CHECK(sagips::rank_ranges({0, 1, 2, 3, 7, 9, 10}) == "0-3,7,9,10");
+  CHECK(sagips::rank_ranges({0, 2, 3, 4, 5, 8}) == "0,2-5,8");
 }
 
 TEST_CASE("collectively() turns an Error thrown on one rank into a CollectiveError everywhere") {

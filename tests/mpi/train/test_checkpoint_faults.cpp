@@ -41,7 +41,7 @@ void check_step_1_intact(sagips::train::CheckpointStore& store, const fs::path& 
 }
 }  // namespace
 
-TEST_CASE("disk full while `latest` is written: an error everywhere, the earlier checkpoint kept") {
+TEST_CASE("disk full while `latest` is written: an error everywhere, the earlier checkpoint kept, the new one removed") {
   const fs::path out = durable_test::shared_tmp("ckpt-latest");
   const fs::path dir = out / "checkpoints";
   const int r = sagips::testing::rank();
@@ -51,6 +51,11 @@ TEST_CASE("disk full while `latest` is written: an error everywhere, the earlier
   const std::string message = failed_save(store, 2, 200 + r);
   CHECK(contains(message, "cannot write " + (dir / "latest").string() + ": No space left on device"));
   check_step_1_intact(store, dir);  // not pruned: step 2 was never committed
+  MPI_Barrier(sagips::testing::comm());
+  // Nor is the complete step-2 folder kept: `latest` does not name it, and it would hold the space
+  // a full disk needs (the next --resume would fail at its write probe).
+  CHECK_FALSE(fs::exists(dir / "step-00000002"));
+  MPI_Barrier(sagips::testing::comm());
 
   // Once there is room again the same step saves, replacing its uncommitted copy, and only then is
   // step 1 pruned.

@@ -89,7 +89,7 @@ TEST_CASE("train/config: the defaults are valid and parse unchanged") {
 
 TEST_CASE("train/config: every floating option refuses nan and inf and says its bounds readably") {
   const auto flags = flags_of_type("FLOAT");
-  CHECK(flags.size() == 10);  // 8 training, 2 exchange
+  CHECK(flags.size() == 11);  // 9 training, 2 exchange
   for (const auto& flag : flags)
     for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
       const Parsed p = parse({flag, bad});
@@ -105,7 +105,8 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
            {"--beta1", "1", "must be in [0, 1)"},
            {"--beta2", "-0.1", "must be in [0, 1)"},
            {"--shard-fraction", "2", "must be in [0, 1]"},
-           {"--stall-timeout", "-1", "must be >= 0"},
+           {"--stall-timeout", "-1", "must be 0 or >= 1"},
+           {"--max-skipped", "1.5", "must be in [0, 1]"},
            {"--easgd-alpha", "1.01", "must be in [0, 1]"}}) {
     const Parsed p = parse({flag, bad});
     CAPTURE(p.error);
@@ -197,7 +198,9 @@ TEST_CASE("train/config: the config file refuses unknown keys, sections and stra
   CHECK(contains(parse_file("# a comment\n\nlr_generater = 0.1\n").error,
                  "line 3: unknown option 'lr_generater' (closest: 'lr_generator')"));
   CHECK(contains(parse_file("outer-perod = 3\n").error, "unknown option 'outer-perod' (closest: 'outer-period')"));
-  CHECK(contains(parse_file("steps = 3\n[exchange]\nmode = strong\n").error, "line 2: sections such as '[exchange]'"));
+  CHECK(contains(parse_file("steps = 3\n[training]\nmode = strong\n").error,
+                 "line 2: unknown section '[training]' (summary.json's [exchange] and [program] are read"));
+  CHECK(contains(parse_file("[exchange\nmode = strong\n").error, "line 1: unknown section '[exchange'"));
   CHECK(contains(parse_file("steps = 3\njust some words\n").error, "line 2: expected `key = value`"));
   CHECK(contains(parse_file(std::string("\x01\xff\x00zz\n", 5)).error, "line 1: expected `key = value`, found '\\x01\\xff\\x00zz'"));
   CHECK(contains(parse_file("= 4\n").error, "line 1: no key before '='"));
@@ -212,6 +215,62 @@ TEST_CASE("train/config: the config file refuses unknown keys, sections and stra
   CHECK(contains(parse_file("config = other.toml\n").error, "'config' cannot be set in a config file"));
   CHECK(contains(parse_file("help = true\n").error, "'help' cannot be set in a config file"));
   CHECK(contains(parse({"--config", "/nonexistent/sagips.toml"}).error, "/nonexistent/sagips.toml"));
+}
+
+TEST_CASE("train/config: summary.json's [exchange] and [program] sections, and summary.json itself, read back") {
+  Parsed p = parse_file("steps = 3\n[exchange]\nmode = \"strong\"\nstrategy = \"sync-ring\"\n[program]\n");
+  CHECK(p.error.empty());
+  CHECK(p.cfg.steps == 3);
+  CHECK(p.xcfg.mode == ex::Mode::strong);
+  CHECK(p.xcfg.strategy == "sync-ring");
+  // A whole summary.json: its "configuration" is read; "data" (the data's identity) is not an option.
+  p = parse_file(R"({"problem": "proxy2d", "configuration": {"steps": 12, "lr_generator": 0.00025, "bootstrap": false,
+                   "seed": 18446744073709551615, "output_dir": "o", "data": {"events": 4, "checksum": "ab"},
+                   "exchange": {"strategy": "async-ring", "group_size": 2, "algorithm": "easgd", "rma": true,
+                                "timeout_seconds": 12.5}}})");
+  CHECK(p.error.empty());
+  CHECK(p.cfg.steps == 12);
+  CHECK(p.cfg.lr_generator == 0.00025);
+  CHECK_FALSE(p.cfg.bootstrap);
+  CHECK(p.cfg.seed == 18446744073709551615ull);
+  CHECK(p.cfg.output_dir == "o");
+  CHECK(p.xcfg.group_size == 2);
+  CHECK(p.xcfg.algorithm == ex::PsAlgorithm::easgd);
+  CHECK(p.xcfg.rma);
+  CHECK(p.xcfg.timeout_seconds == 12.5);
+  // Refusals name the key.
+  CHECK(contains(parse_file(R"({"configuration": {"stpes": 3}})").error, "config file, key stpes: unknown option 'stpes'"));
+  CHECK(contains(parse_file(R"({"steps": null})").error, "config file, key steps: null is not a value"));
+  CHECK(contains(parse_file(R"({"exchange": {"group_size": -1}})").error, "--group-size"));
+  CHECK(contains(parse_file("{ not json").error, "config file: not a JSON object"));
+}
+
+TEST_CASE("exchange/config: summary.json's exchange record holds the options the strategy reads, no others") {
+  ex::Config c;
+  c.group_size = 2;
+  c.algorithm = ex::PsAlgorithm::easgd;
+  const auto j = ex::to_json(c, "async-ring", "group-size outer-period mode rma rma-barrier chunk-threshold compression");
+  CHECK(j["strategy"] == "async-ring");
+  CHECK(j["group_size"] == 2);
+  CHECK(j.contains("timeout_seconds"));
+  CHECK(j.contains("rma_barrier"));
+  CHECK_FALSE(j.contains("masters"));
+  CHECK_FALSE(j.contains("algorithm"));
+  const auto ps = ex::to_json(c, "parameter-server", "masters sync-every ps-algorithm easgd-alpha compression");
+  CHECK(ps["algorithm"] == "easgd");
+  CHECK_FALSE(ps.contains("group_size"));
+}
+
+TEST_CASE("train/config: the stall timeout is 0 (off) or at least a second") {
+  CHECK(parse({"--stall-timeout", "0"}).error.empty());
+  CHECK(parse({"--stall-timeout", "1"}).error.empty());
+  CHECK(contains(parse({"--stall-timeout", "0.5"}).error, "--stall-timeout: 0.5 is out of range: must be 0 or >= 1"));
+  CHECK(contains(ex::validate([] {
+                   ex::Config c;
+                   c.timeout_seconds = 0.001;
+                   return c;
+                 }()),
+                 "timeout_seconds: 0.001 is out of range: must be 0 or >= 1"));
 }
 
 TEST_CASE("train/config: file values get the command line's checks") {

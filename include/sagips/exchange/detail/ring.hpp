@@ -25,6 +25,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -101,11 +102,11 @@ class RingAverage {
   // With the watchdog off there is nothing to watch: each round blocks in MPI_Waitall, no polling.
   double finish(const std::string& what) {
     return rounds_.finish([this] { complete_round(); },
-                          [&](double waited) {
-                            watchdog::report_stall(comm_,
-                                                   what + " (waiting for rank " + std::to_string(left_) +
-                                                       " of its ring, round " + std::to_string(round_) + ")",
-                                                   waited);
+                          [&](double waited, const std::function<bool()>& completed) {
+                            watchdog::stall(comm_,
+                                            what + " (waiting for rank " + std::to_string(left_) + " of its ring, round " +
+                                                std::to_string(round_) + ")",
+                                            waited, watchdog::timeout(), completed);
                           });
   }
 

@@ -5,13 +5,15 @@
 // Two ways to wait, shared by every such exchange:
 //   progress()  never blocks: completes the rounds whose messages are already done;
 //   finish()    completes every round. Under the stall watchdog it polls, and a wait past the
-//               timeout calls the owner's report_stall(waited), which names the round and its
-//               communicator (watchdog::report_stall, which does not return); with the watchdog off
-//               there is nothing to watch, so each round blocks in MPI_Waitall.
+//               timeout calls the owner's report_stall(waited, completed), which names the round and
+//               its communicator (watchdog::stall: it returns only when completed() says the rounds
+//               finished during its grace period); with the watchdog off there is nothing to
+//               watch, so each round blocks in MPI_Waitall.
 
 #include <mpi.h>
 
 #include <cstddef>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -53,9 +55,10 @@ class Rounds {
       }
       return watchdog::now() - t0;
     }
-    while (!progress(complete_round)) {
+    const std::function<bool()> completed = [&] { return progress(complete_round); };
+    while (!completed()) {
       const double waited = watchdog::now() - t0;
-      if (waited > limit) report_stall(waited);
+      if (waited > limit) report_stall(waited, completed);
       std::this_thread::yield();
     }
     return watchdog::now() - t0;

@@ -22,6 +22,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -190,7 +191,10 @@ class ScheduleRun {
   // Completes under the watchdog (what names it in a stall report); returns the seconds spent waiting.
   // With the watchdog off each step blocks in MPI_Waitall.
   double finish(const std::string& what) {
-    return rounds_.finish([this] { complete(); }, [&](double waited) { report_stall(what, waited); });
+    return rounds_.finish([this] { complete(); },
+                          [&](double waited, const std::function<bool()>& completed) {
+                            report_stall(what, waited, completed);
+                          });
   }
 
  private:
@@ -213,14 +217,15 @@ class ScheduleRun {
     }
   }
 
-  [[noreturn]] void report_stall(const std::string& what, double waited) const {
+  // Returns only when the schedule completed during the watchdog's grace period (a slow wait).
+  void report_stall(const std::string& what, double waited, const std::function<bool()>& completed) const {
     const Step<T>& s = (*steps_)[at_];
     std::string peers;
     for (const Transfer& t : s.recvs) peers += (peers.empty() ? "" : ",") + std::to_string(t.peer);
-    watchdog::report_stall(s.comm,
-                           what + " (step " + std::to_string(at_) + ", waiting for rank(s) " +
-                               (peers.empty() ? std::string("none") : peers) + " of its communicator)",
-                           waited);
+    watchdog::stall(s.comm,
+                    what + " (step " + std::to_string(at_) + ", waiting for rank(s) " +
+                        (peers.empty() ? std::string("none") : peers) + " of its communicator)",
+                    waited, watchdog::timeout(), completed);
   }
 
   void complete() {
