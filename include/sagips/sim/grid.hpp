@@ -1,6 +1,6 @@
 #pragma once
-// The node grid the samplers build their CDFs on, and the theory evaluated on it with its parameter
-// gradient (Dual numbers), one grid per parameter set.
+// The node grid the samplers build their CDFs on, and the check of the theory's values on it (Dual
+// numbers, one grid per parameter set).
 //
 // Nodes crowd toward the ends of each dimension by default (x_k = lo + (hi - lo)(1 - cos(pi k/(G-1)))/2):
 // physics densities such as x^a (1-x)^b with a near 0 or negative are steep at the domain's edges,
@@ -9,7 +9,6 @@
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
-#include <functional>
 #include <sstream>
 #include <string>
 
@@ -40,33 +39,75 @@ Vector<T> make_nodes(int g, double lo, double hi, Spacing spacing) {
 }
 
 namespace detail {
-// Scans the densities of one pipeline call ([sets * nodes_per_set] Duals) for a negative or non-finite
-// value and throws an Error naming the first: its value, where (where(node) describes a node) and the
-// parameters of its set. (where is a std::function, not a template parameter: nvcc refuses a device
-// lambda in a function instantiated with a caller's local lambda type.)
-template <class T, int P, class View>
-void check_density(const View& f, ConstMatrix<T> params, const char* theory, int nodes_per_set,
-                   const std::function<std::string(int)>& where) {
-  const int total = static_cast<int>(f.extent(0));
-  int first = total;
-  Kokkos::parallel_reduce(
-      "sagips::sim::check_density", Kokkos::RangePolicy<ExecSpace>(0, total),
-      KOKKOS_LAMBDA(int i, int& m) {
-        const T v = f(i).v;
-        if (!(v >= T(0)) || !math::isfinite(v)) m = i < m ? i : m;
-      },
-      Kokkos::Min<int>(first));
-  if (first >= total) return;
-  auto value = Kokkos::create_mirror_view_and_copy(HostSpace(), Kokkos::subview(f, first)).operator()().v;
-  auto hp = Kokkos::create_mirror_view_and_copy(HostSpace(), params);
-  const int set = first / nodes_per_set;
-  std::ostringstream os;
-  os << "theory " << theory << " returned " << (math::isfinite(value) ? "a negative" : "a non-finite")
-     << " density (" << value << ") at x = " << where(first % nodes_per_set) << " for parameters (";
-  for (int j = 0; j < P; ++j) os << (j ? ", " : "") << hp(set, j);
-  os << ")";
-  throw Error(os.str());
-}
+// The check of a pipeline call's grid densities ([sets * nodes_per_set] Duals) for a negative or
+// non-finite value. scan() only enqueues it: the first bad index goes into device memory, with a copy
+// of its value and its set's parameters (the snapshot the message needs, however `p` changes later),
+// so a training step never waits for it. verdict() waits for the last scan and says whether there was
+// a bad value. (A class with public members: nvcc refuses device lambdas in private ones.)
+template <class T, int P>
+class DensityCheck {
+ public:
+  struct Bad {
+    int index = -1;
+    T value = 0;
+    T params[P] = {};
+  };
+
+  template <class DualView>
+  void scan(const DualView& f, ConstMatrix<T> p, int nodes_per_set) {
+    if (first_.data() == nullptr) {
+      first_ = Kokkos::View<int, MemSpace>("sagips::sim::density_first");
+      info_ = Vector<T>("sagips::sim::density_bad", P + 1);
+      host_first_ = Kokkos::create_mirror_view(first_);
+      host_info_ = Kokkos::create_mirror_view(info_);
+    }
+    const int total = static_cast<int>(f.extent(0)), per = nodes_per_set;
+    auto first = first_;
+    auto info = info_;
+    Kokkos::parallel_reduce(
+        "sagips::sim::check_density", Kokkos::RangePolicy<ExecSpace>(0, total),
+        KOKKOS_LAMBDA(int i, int& m) {
+          const T v = f(i).v;
+          if (!(v >= T(0)) || !math::isfinite(v)) m = i < m ? i : m;
+        },
+        Kokkos::Min<int, MemSpace>(first));  // into device memory: nothing waits
+    Kokkos::parallel_for(
+        "sagips::sim::density_snapshot", Kokkos::RangePolicy<ExecSpace>(0, 1), KOKKOS_LAMBDA(int) {
+          const int i = first();
+          if (i < 0 || i >= total) return;
+          info(0) = f(i).v;
+          for (int j = 0; j < P; ++j) info(1 + j) = p(i / per, j);
+        });
+    pending_ = true;
+    total_ = total;
+  }
+
+  bool pending() const { return pending_; }
+
+  // Waits for the last scan (two small copies when there is a bad value, one otherwise); true and
+  // `bad` filled when a density was negative or not finite.
+  bool verdict(Bad& bad) {
+    if (!pending_) return false;
+    pending_ = false;
+    Kokkos::deep_copy(ExecSpace(), host_first_, first_);
+    ExecSpace().fence();
+    if (host_first_() < 0 || host_first_() >= total_) return false;
+    Kokkos::deep_copy(ExecSpace(), host_info_, info_);
+    ExecSpace().fence();
+    bad.index = host_first_();
+    bad.value = host_info_(0);
+    for (int j = 0; j < P; ++j) bad.params[j] = host_info_(1 + j);
+    return true;
+  }
+
+ private:
+  Kokkos::View<int, MemSpace> first_;
+  Vector<T> info_;
+  typename Kokkos::View<int, MemSpace>::HostMirror host_first_;
+  typename Vector<T>::HostMirror host_info_;
+  bool pending_ = false;
+  int total_ = 0;
+};
 }  // namespace detail
 
 }  // namespace sagips::sim

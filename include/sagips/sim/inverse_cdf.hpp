@@ -38,6 +38,8 @@ struct InverseCdf1D {
     static_assert(Theory::dim == 1, "InverseCdf1D samples one-dimensional theories (use InverseCdf2D for dim 2)");
 
    public:
+    using Base::check;  // the verdict on the last forward's densities (grid_sampler.hpp)
+    using Base::check_pending;
     Impl(Theory theory, InverseCdf1D) : Base(theory, G, S) {}
 
     void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T>, bool jacobian) {
@@ -83,6 +85,8 @@ struct InverseCdf2D {
     static_assert(Theory::dim == 2, "InverseCdf2D samples two-dimensional theories (use InverseCdf1D for dim 1)");
 
    public:
+    using Base::check;  // the verdict on the last forward's densities (grid_sampler.hpp)
+    using Base::check_pending;
     Impl(Theory theory, InverseCdf2D) : Base(theory, G, S) {}
 
     void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T>, bool jacobian) {
@@ -93,30 +97,13 @@ struct InverseCdf2D {
         col_ = typename Base::DualView("sagips::sim::cdf_columns", sets * G * G);
         marg_ = typename Base::DualView("sagips::sim::cdf_x", sets * G);
       }
-      auto f = this->f;
       auto col = col_;
       auto marg = marg_;
       auto xn = this->nodes[0], yn = this->nodes[1];
       // Cumulative trapezoids along y for every x node, then along x of the column totals.
-      Kokkos::parallel_for(
-          "sagips::sim::cdf2d_columns", Kokkos::RangePolicy<ExecSpace>(0, sets * G), KOKKOS_LAMBDA(int ba) {
-            const int base = ba * G;
-            Dual c(T(0));
-            col(base) = c;
-            for (int k = 0; k + 1 < G; ++k) {
-              c += (f(base + k) + f(base + k + 1)) * ((yn(k + 1) - yn(k)) / T(2));
-              col(base + k + 1) = c;
-            }
-          });
-      Kokkos::parallel_for(
-          "sagips::sim::cdf2d_marginal", Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-            Dual c(T(0));
-            marg(b * G) = c;
-            for (int a = 0; a + 1 < G; ++a) {
-              c += (col((b * G + a) * G + G - 1) + col((b * G + a + 1) * G + G - 1)) * ((xn(a + 1) - xn(a)) / T(2));
-              marg(b * G + a + 1) = c;
-            }
-          });
+      using Tables = detail::CumulativeTables<T, P, detail::Trapezoids<T, P>>;
+      Tables::run("sagips::sim::cdf2d_columns", detail::Trapezoids<T, P>{this->f, yn, G, 1, 0}, col_, sets * G, G - 1);
+      Tables::run("sagips::sim::cdf2d_marginal", detail::Trapezoids<T, P>{col_, xn, G, G, G - 1}, marg_, sets, G - 1);
       this->size_jacobian(sets * m, jacobian);
       auto jac = this->jac;
       Kokkos::parallel_for(

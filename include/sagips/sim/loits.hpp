@@ -32,6 +32,8 @@ struct Loits1D {
     static_assert(Theory::dim == 1, "Loits1D samples one-dimensional theories");
 
    public:
+    using Base::check;  // the verdict on the last forward's densities (grid_sampler.hpp)
+    using Base::check_pending;
     Impl(Theory theory, Loits1D) : Base(theory, G, S) {}
 
     void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T>, bool jacobian) {
@@ -81,6 +83,8 @@ struct Loits2D {
     static_assert(Theory::dim == 2, "Loits2D samples two-dimensional theories");
 
    public:
+    using Base::check;  // the verdict on the last forward's densities (grid_sampler.hpp)
+    using Base::check_pending;
     Impl(Theory theory, Loits2D) : Base(theory, G, S) {}
 
     void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T>, bool jacobian) {
@@ -94,18 +98,8 @@ struct Loits2D {
       auto xn = this->nodes[0], yn = this->nodes[1];
       // Cumulative cell masses, cells in x-major order; a cell's mass is its area times the mean of
       // its four corner densities (the integral of the bilinear interpolant).
-      Kokkos::parallel_for(
-          "sagips::sim::loits2d_cdf", Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-            const Dual* fb = &f(b * G * G);
-            Dual c(T(0));
-            cum(b * (C + 1)) = c;
-            for (int q = 0; q < C; ++q) {
-              const int a = q / (G - 1), k = q % (G - 1);
-              const T area = (xn(a + 1) - xn(a)) * (yn(k + 1) - yn(k));
-              c += (fb[a * G + k] + fb[(a + 1) * G + k] + fb[a * G + k + 1] + fb[(a + 1) * G + k + 1]) * (area / T(4));
-              cum(b * (C + 1) + q + 1) = c;
-            }
-          });
+      using Masses = detail::CellMasses<T, P>;
+      detail::CumulativeTables<T, P, Masses>::run("sagips::sim::loits2d_cdf", Masses{f, xn, yn, G}, cum_, sets, C);
       this->size_jacobian(sets * m, jacobian);
       auto jac = this->jac;
       Kokkos::parallel_for(

@@ -21,6 +21,7 @@
 #include <Kokkos_Core.hpp>
 #include <array>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,18 @@
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {
+
+// When a forward's theory values are checked (BasicPipeline::forward).
+enum class Checks { now, deferred };
+
+namespace detail {
+template <class S, class = void>
+struct has_check : std::false_type {};
+template <class S>
+struct has_check<S, std::void_t<decltype(std::declval<S&>().check())>> : std::true_type {};
+template <class S>
+inline constexpr bool has_check_v = has_check<S>::value;  // a sampler that checks the theory's values
+}  // namespace detail
 
 template <class T, class Theory, class Sampler, class... Stages>
 class BasicPipeline {
@@ -78,7 +91,13 @@ class BasicPipeline {
   // events (smearing). Real events outside it cannot come from the model: see check_events.
   Box<Theory::dim> support() const { return support_of(box_, std::index_sequence_for<Stages...>{}); }
 
-  Output forward(ConstMatrix<T> p, int events_per_set, const random::StepKeys& keys, bool jacobian = true) {
+  // checks: Checks::now throws here when the theory's values on the grid are negative or not finite;
+  // Checks::deferred leaves that verdict to check() (a training step asks for it where it waits
+  // anyway, so that no forward waits for the device). The stages then run on whatever the sampler
+  // made of such values; a stage must not index memory with an event's value unclamped.
+  Output forward(ConstMatrix<T> p, int events_per_set, const random::StepKeys& keys, bool jacobian = true,
+                 Checks checks = Checks::now) {
+    check();  // a deferred verdict nobody asked for is never lost
     SAGIPS_REQUIRE(static_cast<int>(p.extent(1)) == num_params,
                    "pipeline: parameter sets have " << p.extent(1) << " columns, the theory has " << num_params
                                                     << " parameters");
@@ -89,11 +108,12 @@ class BasicPipeline {
       events_ = Matrix<T>("sagips::sim::events", n, event_dim);
       if constexpr (weighted) weights_ = Vector<T>("sagips::sim::weights", n);
     }
-    if constexpr (weighted) Kokkos::deep_copy(weights_, T(1));
+    if constexpr (weighted) Kokkos::deep_copy(ExecSpace(), weights_, T(1));
     // (Only with a theory that meets the contract: otherwise check_theory's message is the only one.)
     if constexpr (theory_holds)
       sampler_.forward(p, events_per_set, random::CounterRng(keys.key(random::Purpose::sampler)), events_, weights_,
                        jacobian);
+    if (checks == Checks::now) check();
     counts_[0] = n;
     const std::uint64_t stage_key = keys.key(random::Purpose::detector);
     forward_stages(stage_key, std::index_sequence_for<Stages...>{});
@@ -103,6 +123,12 @@ class BasicPipeline {
     if constexpr (weighted) out.weights = Kokkos::subview(weights_, std::make_pair(0, count));
     out.count = count;
     return out;
+  }
+
+  // The verdict on the last forward's theory values (deferred or not yet asked for): throws an Error
+  // naming the first negative or non-finite density, its point and its parameters. Waits for the device.
+  void check() {
+    if constexpr (detail::has_check_v<SamplerImpl>) sampler_.check();
   }
 
   void vjp(ConstMatrix<T> d_events, ConstVector<T> d_weights, Matrix<T> d_p) {
@@ -116,14 +142,14 @@ class BasicPipeline {
       d_events_ = Matrix<T>("sagips::sim::d_events", n, event_dim);
       if constexpr (weighted) d_weights_ = Vector<T>("sagips::sim::d_weights", n);
     }
-    Kokkos::deep_copy(Kokkos::subview(d_events_, std::make_pair(0, count), Kokkos::ALL), d_events);
+    Kokkos::deep_copy(ExecSpace(), Kokkos::subview(d_events_, std::make_pair(0, count), Kokkos::ALL), d_events);
     if constexpr (weighted) {
       if (d_weights.extent(0) > 0) {
         SAGIPS_REQUIRE(static_cast<int>(d_weights.extent(0)) == count,
                        "pipeline vjp: " << d_weights.extent(0) << " weight gradients for " << count << " events");
-        Kokkos::deep_copy(Kokkos::subview(d_weights_, std::make_pair(0, count)), d_weights);
+        Kokkos::deep_copy(ExecSpace(), Kokkos::subview(d_weights_, std::make_pair(0, count)), d_weights);
       } else {
-        Kokkos::deep_copy(d_weights_, T(0));
+        Kokkos::deep_copy(ExecSpace(), d_weights_, T(0));
       }
     }
     vjp_stages(std::index_sequence_for<Stages...>{});
@@ -146,7 +172,9 @@ class BasicPipeline {
   template <std::size_t... S>
   Box<Theory::dim> support_of(Box<Theory::dim> box, std::index_sequence<S...>) const {
     auto widen = [&](const auto& stage) {
-      if constexpr (has_support_v<std::decay_t<decltype(stage)>, Theory::dim>) box = stage.support(box);
+      if constexpr (has_support_v<std::decay_t<decltype(stage)>, Theory::dim>) {
+        box = stage.support(box);
+      }
     };
     (widen(std::get<S>(stages_)), ...);
     (void)widen;  // a pipeline without stages

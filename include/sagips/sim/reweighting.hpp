@@ -33,6 +33,8 @@ struct Reweighting {
     static_assert(D == 1 || D == 2, "Reweighting normalises on a grid in one or two dimensions");
 
    public:
+    using Base::check;  // the verdict on the last forward's densities (grid_sampler.hpp)
+    using Base::check_pending;
     Impl(Theory theory, Reweighting) : Base(theory, G, S) {}
 
     void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T> weights, bool jacobian) {
@@ -40,25 +42,7 @@ struct Reweighting {
       this->per_set = m;
       this->evaluate(p);
       if (static_cast<int>(z_.extent(0)) != sets) z_ = typename Base::DualView("sagips::sim::reweight_z", sets);
-      auto f = this->f;
-      auto z = z_;
-      auto x0 = this->nodes[0], x1 = this->nodes[D > 1 ? 1 : 0];
-      Kokkos::parallel_for(
-          "sagips::sim::reweight_norm", Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-            auto tw = [&](const Vector<T>& x, int k) {  // trapezoid weight of node k
-              const T left = k > 0 ? x(k) - x(k - 1) : T(0), right = k + 1 < G ? x(k + 1) - x(k) : T(0);
-              return (left + right) / T(2);
-            };
-            // (A plain `if`: nvcc refuses a device lambda's first capture inside `if constexpr`.)
-            Dual sum(T(0));
-            if (D == 1) {
-              for (int k = 0; k < G; ++k) sum += tw(x0, k) * f(b * G + k);
-            } else {
-              for (int a = 0; a < G; ++a)
-                for (int c = 0; c < G; ++c) sum += (tw(x0, a) * tw(x1, c)) * f((b * G + a) * G + c);
-            }
-            z(b) = sum;
-          });
+      detail::TrapezoidNorm<T, P, D>::run(this->f, this->nodes[0], this->nodes[D > 1 ? 1 : 0], G, z_, sets);
       const auto box = this->box;
       T lo[D], width[D], volume = 1;
       for (int d = 0; d < D; ++d) {
@@ -71,9 +55,10 @@ struct Reweighting {
         klo[d] = lo[d];
         kwidth[d] = width[d];
       }
-      if (jacobian && static_cast<int>(wjac_.extent(0)) != sets * m) wjac_ = Matrix<T>("sagips::sim::wjac", sets * m, P);
-      if (!jacobian) wjac_ = Matrix<T>();
+      wjac_rows_ = jacobian ? sets * m : 0;  // the buffer only grows (see GridSamplerBase::size_jacobian)
+      if (jacobian && static_cast<int>(wjac_.extent(0)) < sets * m) wjac_ = Matrix<T>("sagips::sim::wjac", sets * m, P);
       auto wjac = wjac_;
+      auto z = z_;
       const auto th = this->theory;
       Kokkos::parallel_for(
           "sagips::sim::reweight_events", Kokkos::RangePolicy<ExecSpace>(0, sets * m), KOKKOS_LAMBDA(int i) {
@@ -95,15 +80,18 @@ struct Reweighting {
     }
 
     void vjp(ConstMatrix<T>, ConstVector<T> d_weights, Matrix<T> d_p) const {
-      SAGIPS_REQUIRE(wjac_.extent(0) == d_weights.extent(0),
+      SAGIPS_REQUIRE(wjac_rows_ == static_cast<int>(d_weights.extent(0)),
                      "Reweighting vjp: " << d_weights.extent(0) << " weight gradients for a forward of "
-                                         << wjac_.extent(0) << " events (or the forward ran without Jacobians)");
-      detail::reduce_by_set<T, D, P>(ConstMatrix<T>(), typename Base::Jacobian(), d_weights, wjac_, d_p, this->per_set);
+                                         << wjac_rows_ << " events (or the forward ran without Jacobians)");
+      detail::reduce_by_set<T, D, P>(ConstMatrix<T>(), typename Base::Jacobian(), d_weights,
+                                     Kokkos::subview(wjac_, std::make_pair(0, wjac_rows_), Kokkos::ALL), d_p,
+                                     this->per_set);
     }
 
    private:
     typename Base::DualView z_;
     Matrix<T> wjac_;
+    int wjac_rows_ = 0;
   };
 };
 

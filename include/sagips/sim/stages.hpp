@@ -104,7 +104,8 @@ struct Acceptance {
       }
     }
 
-   private:
+    // The kernels' own functions are public too: nvcc refuses a device lambda in a private or
+    // protected member function (tests/lint/nvcc_rules.py keeps it so).
     int reject(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng) {
       const Eff eff = eff_;
       return compactor_.keep_if(events, weights, count, KOKKOS_LAMBDA(int i) {
@@ -149,6 +150,7 @@ struct Acceptance {
           });
     }
 
+   private:
     Eff eff_;
     Vector<T> factor_, wbefore_;  // the weight mode's per-event efficiency, weight before, d eff/dx
     Matrix<T> grad_;

@@ -20,8 +20,8 @@ namespace sagips::sim {
 
 namespace detail {
 
-// State every grid sampler has: the theory, the nodes, the parameter-set Duals' grid values and
-// the per-event Jacobians of the last forward.
+// State every grid sampler has: the theory, the nodes, the parameter-set Duals' grid values (and
+// their check), and the per-event Jacobians of the last forward.
 template <class T, class Theory>
 struct GridSamplerBase {
   static constexpr int P = Theory::num_params;
@@ -31,10 +31,13 @@ struct GridSamplerBase {
   using Jacobian = Kokkos::View<T***, Kokkos::LayoutRight, MemSpace>;
 
   GridSamplerBase(Theory theory, int g, Spacing spacing) : theory(theory), g(g), box(checked_domain<Theory>()) {
-    for (int d = 0; d < D; ++d) nodes[d] = make_nodes<T>(g, box.lower[d], box.upper[d], spacing);
+    for (int d = 0; d < D; ++d) {
+      nodes[d] = make_nodes<T>(g, box.lower[d], box.upper[d], spacing);
+      host_nodes[d] = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[d]);  // once: for messages only
+    }
   }
 
-  // f(set * g^D + node) = theory(p_set, x_node) as Dual, for every set; checked.
+  // f(set * g^D + node) = theory(p_set, x_node) as Dual, for every set; its check enqueued (check()).
   void evaluate(ConstMatrix<T> p) {
     const int sets = static_cast<int>(p.extent(0));
     const int per = D == 1 ? g : g * g;
@@ -54,59 +57,61 @@ struct GridSamplerBase {
           if (D > 1) x[D - 1] = x1(node % gg);
           ff(i) = th(pd, x);
         });
-    auto hx0 = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[0]);
-    auto hx1 = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[D > 1 ? 1 : 0]);
-    detail::check_density<T, P>(f, p, theory_name<Theory>().c_str(), per, [&](int node) {
-      std::ostringstream os;
-      if (D == 1)
-        os << "(" << hx0(node) << ")";
-      else
-        os << "(" << hx0(node / g) << ", " << hx1(node % g) << ")";
-      return os.str();
-    });
+    check_.scan(f, p, per);
   }
+
+  // The verdict on the densities of the last evaluate(): throws an Error naming the first negative or
+  // non-finite one (its value, its node, its set's parameters); waits for the scan.
+  void check() {
+    typename DensityCheck<T, P>::Bad bad;
+    if (!check_.verdict(bad)) return;
+    const int per = D == 1 ? g : g * g, node = bad.index % per;
+    std::ostringstream os;
+    os << "theory " << theory_name<Theory>() << " returned "
+       << (math::isfinite(bad.value) ? "a negative" : "a non-finite") << " density (" << bad.value << ") at x = ";
+    if (D == 1)
+      os << "(" << host_nodes[0](node) << ")";
+    else
+      os << "(" << host_nodes[0](node / g) << ", " << host_nodes[D - 1](node % g) << ")";
+    os << " for parameters (";
+    for (int j = 0; j < P; ++j) os << (j ? ", " : "") << bad.params[j];
+    os << ")";
+    throw Error(os.str());
+  }
+  bool check_pending() const { return check_.pending(); }
 
   // One-dimensional theories: cum(set * g + k) = the integral of the piecewise-linear density from the
   // first node to node k (cumulative trapezoids), for every set. Sized here.
-  void cumulate_1d(DualView& cum, const std::string& label) const {
+  void cumulate_1d(DualView& cum, const char* label) const {
     const int sets = static_cast<int>(f.extent(0)) / g;
-    if (static_cast<int>(cum.extent(0)) != sets * g) cum = DualView(label, sets * g);
-    auto ff = f;
-    auto c = cum;
-    auto x = nodes[0];
-    const int gg = g;
-    Kokkos::parallel_for(
-        label, Kokkos::RangePolicy<ExecSpace>(0, sets), KOKKOS_LAMBDA(int b) {
-          Dual acc(T(0));
-          c(b * gg) = acc;
-          for (int k = 0; k + 1 < gg; ++k) {
-            acc += (ff(b * gg + k) + ff(b * gg + k + 1)) * ((x(k + 1) - x(k)) / T(2));
-            c(b * gg + k + 1) = acc;
-          }
-        });
+    if (static_cast<int>(cum.extent(0)) != sets * g) cum = DualView(std::string(label), sets * g);
+    CumulativeTables<T, P, Trapezoids<T, P>>::run(label, Trapezoids<T, P>{f, nodes[0], g, 1, 0}, cum, sets, g - 1);
   }
 
+  // The Jacobian buffer only grows: a forward without Jacobians (the extra discriminator updates of
+  // --disc-steps) keeps it for the next one with, instead of freeing and allocating it every step.
   void size_jacobian(int n, bool jacobian) {
-    if (!jacobian) {
-      jac = Jacobian();
-      return;
-    }
-    if (static_cast<int>(jac.extent(0)) != n) jac = Jacobian("sagips::sim::jacobian", n, D, P);
+    jac_rows = jacobian ? n : 0;
+    if (jacobian && static_cast<int>(jac.extent(0)) < n) jac = Jacobian("sagips::sim::jacobian", n, D, P);
   }
 
   void vjp_events(ConstMatrix<T> d_events, Matrix<T> d_p) const {
-    SAGIPS_REQUIRE(jac.extent(0) == d_events.extent(0),
-                   "sampler vjp: " << d_events.extent(0) << " event gradients for a forward of " << jac.extent(0)
+    SAGIPS_REQUIRE(jac_rows == static_cast<int>(d_events.extent(0)),
+                   "sampler vjp: " << d_events.extent(0) << " event gradients for a forward of " << jac_rows
                                    << " events (or the forward ran without Jacobians)");
-    detail::reduce_by_set<T, D, P>(d_events, jac, ConstVector<T>(), ConstMatrix<T>(), d_p, per_set);
+    detail::reduce_by_set<T, D, P>(d_events, Kokkos::subview(jac, std::make_pair(0, jac_rows), Kokkos::ALL, Kokkos::ALL),
+                                   ConstVector<T>(), ConstMatrix<T>(), d_p, per_set);
   }
 
   Theory theory;
   int g;
   Box<D> box;
   Vector<T> nodes[D];
+  typename Vector<T>::HostMirror host_nodes[D];
+  DensityCheck<T, P> check_;
   DualView f;
   Jacobian jac;
+  int jac_rows = 0;  // the events of the last forward with Jacobians (0: the last forward kept none)
   int per_set = 0;
 };
 
