@@ -14,7 +14,9 @@
 // A loss is a type with `static constexpr const char* name` and
 //   template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> weights, T normalizer,
 //                                 Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) [const];
-// (pointwise losses get it from detail::evaluate). Builtin is the run-time choice of the trainer's
+// (pointwise losses get it from detail::evaluate), and may have evaluate_to, the same with the value
+// left in device memory (DeviceValue<T>) instead of returned: loss::evaluate_to() uses it, or falls
+// back to evaluate(). Builtin is the run-time choice of the trainer's
 // losses by name (--loss). Wasserstein is not among them and the trainer refuses it at compile time:
 // a critic needs a Lipschitz constraint (a gradient penalty, weight clipping) that the trainer does
 // not impose, and without one it diverges.
@@ -34,11 +36,43 @@ namespace sagips::loss {
 
 enum class Label { real, fake };
 
+// Where evaluate_to() leaves L: a scalar in the execution space's memory. The training step evaluates
+// its losses into these and reads them only when a metrics row is written, so that a step never
+// waits for a loss value (each evaluate() is a reduction into a host scalar: a device synchronisation).
+template <class T>
+using DeviceValue = Kokkos::View<T, MemSpace>;
+
 namespace detail {
-// The shared loop: value (returned), dL/do and dL/dw, for a pointwise loss Pointwise::value/derivative.
+// The shared loop of a pointwise loss (Pointwise::value/derivative), as a functor: the same arithmetic
+// whether the value ends on the host (evaluate) or in device memory (evaluate_to).
 template <class Pointwise, class T>
-T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
-           Vector<T> d_weights, bool accumulate) {
+struct LossKernel {
+  using value_type = T;
+  ConstMatrix<T> out;
+  ConstVector<T> weights;
+  Matrix<T> d_out;
+  Vector<T> d_weights;
+  T inv;
+  bool real, weighted, want_dout, want_dw, accumulate;
+
+  KOKKOS_INLINE_FUNCTION void operator()(int i, T& acc) const {
+    const T o = out(i, 0);
+    const T w = weighted ? weights(i) : T(1);
+    const T l = Pointwise::value(o, real);
+    if (want_dout) {
+      const T d = w * Pointwise::derivative(o, real) * inv;
+      d_out(i, 0) = accumulate ? d_out(i, 0) + d : d;
+    }
+    if (want_dw) d_weights(i) = accumulate ? d_weights(i) + l * inv : l * inv;
+    acc += w * l;
+  }
+  KOKKOS_INLINE_FUNCTION void final(T& total) const { total *= inv; }
+};
+
+// The checked arguments as a kernel.
+template <class Pointwise, class T>
+LossKernel<Pointwise, T> loss_kernel(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                                     Matrix<T> d_out, Vector<T> d_weights, bool accumulate) {
   const int n = static_cast<int>(out.extent(0));
   SAGIPS_REQUIRE(out.extent(1) == 1, "loss: the discriminator output must be [N, 1], got [" << out.extent(0) << ", "
                                                                                            << out.extent(1) << "]");
@@ -49,25 +83,36 @@ T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer
   SAGIPS_REQUIRE(d_weights.data() == nullptr || static_cast<int>(d_weights.extent(0)) == n,
                  "loss: dL/dw has " << d_weights.extent(0) << " rows for " << n << " events");
   SAGIPS_REQUIRE(normalizer > T(0), "loss: the normalizer must be positive, got " << normalizer);
-  const bool real = label == Label::real, weighted = weights.extent(0) > 0;
-  const bool want_dout = d_out.data() != nullptr, want_dw = d_weights.data() != nullptr;
-  const T inv = T(1) / normalizer;
+  return {out,
+          weights,
+          d_out,
+          d_weights,
+          T(1) / normalizer,
+          label == Label::real,
+          weights.extent(0) > 0,
+          d_out.data() != nullptr,
+          d_weights.data() != nullptr,
+          accumulate};
+}
+
+// Value (returned: the host waits for it), dL/do and dL/dw.
+template <class Pointwise, class T>
+T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+           Vector<T> d_weights, bool accumulate) {
   T total = 0;
-  Kokkos::parallel_reduce(
-      "sagips::loss", Kokkos::RangePolicy<ExecSpace>(0, n),
-      KOKKOS_LAMBDA(int i, T& acc) {
-        const T o = out(i, 0);
-        const T w = weighted ? weights(i) : T(1);
-        const T l = Pointwise::value(o, real);
-        if (want_dout) {
-          const T d = w * Pointwise::derivative(o, real) * inv;
-          d_out(i, 0) = accumulate ? d_out(i, 0) + d : d;
-        }
-        if (want_dw) d_weights(i) = accumulate ? d_weights(i) + l * inv : l * inv;
-        acc += w * l;
-      },
-      total);
-  return total * inv;
+  Kokkos::parallel_reduce("sagips::loss", Kokkos::RangePolicy<ExecSpace>(0, static_cast<int>(out.extent(0))),
+                          loss_kernel<Pointwise, T>(out, label, weights, normalizer, d_out, d_weights, accumulate),
+                          total);
+  return total;
+}
+
+// The same into `value`, in device memory: nothing waits for it.
+template <class Pointwise, class T>
+void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                 Matrix<T> d_out, Vector<T> d_weights, bool accumulate) {
+  Kokkos::parallel_reduce("sagips::loss", Kokkos::RangePolicy<ExecSpace>(0, static_cast<int>(out.extent(0))),
+                          loss_kernel<Pointwise, T>(out, label, weights, normalizer, d_out, d_weights, accumulate),
+                          value);
 }
 }  // namespace detail
 
@@ -87,6 +132,11 @@ struct LeastSquares {
                     Vector<T> d_weights, bool accumulate = false) {
     return detail::evaluate<LeastSquares, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
   }
+  template <class T>
+  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
+    detail::evaluate_to<LeastSquares, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
 };
 
 struct BceWithLogits {
@@ -103,6 +153,11 @@ struct BceWithLogits {
   static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
                     Vector<T> d_weights, bool accumulate = false) {
     return detail::evaluate<BceWithLogits, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+  template <class T>
+  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
+    detail::evaluate_to<BceWithLogits, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
   }
 };
 
@@ -123,6 +178,11 @@ struct Wasserstein {
   static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
                     Vector<T> d_weights, bool accumulate = false) {
     return detail::evaluate<Wasserstein, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+  template <class T>
+  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
+    detail::evaluate_to<Wasserstein, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
   }
 };
 
@@ -156,8 +216,21 @@ class Choice {
     (one(static_cast<Losses*>(nullptr)), ...);
     return value;
   }
+  template <class T>
+  void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                   Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) const {
+    int i = 0;
+    auto one = [&](auto* tag) {
+      using L = std::remove_pointer_t<decltype(tag)>;
+      if (i++ == index_) evaluate_to_of<L>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
+    };
+    (one(static_cast<Losses*>(nullptr)), ...);
+  }
 
  private:
+  template <class L, class T>
+  static void evaluate_to_of(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights,
+                             T normalizer, Matrix<T> d_out, Vector<T> d_weights, bool accumulate);
   int index_ = -1;
 };
 
@@ -175,6 +248,43 @@ struct names_of<Choice<L...>> {
 template <class L>
 std::vector<std::string> choice_names() {
   return names_of<L>::get();
+}
+
+namespace detail {
+// T from the value only (the views convert: subviews, const).
+template <class T>
+struct same {
+  using type = T;
+};
+template <class T>
+using same_t = typename same<T>::type;
+
+template <class L, class T, class = void>
+struct has_evaluate_to : std::false_type {};
+template <class L, class T>
+struct has_evaluate_to<L, T, std::void_t<decltype(std::declval<const L&>().template evaluate_to<T>(
+                                 DeviceValue<T>(), ConstMatrix<T>(), Label::real, ConstVector<T>(), T(1), Matrix<T>(),
+                                 Vector<T>()))>> : std::true_type {};
+}  // namespace detail
+
+// L into `value` (device memory): the loss's own evaluate_to where it has one (the built-in losses),
+// else its evaluate(), whose value is then copied there (a loss of your own needs only evaluate()).
+template <class L, class T>
+void evaluate_to(const L& loss, DeviceValue<T> value, ConstMatrix<detail::same_t<T>> out, Label label,
+                 ConstVector<detail::same_t<T>> weights, detail::same_t<T> normalizer,
+                 Matrix<detail::same_t<T>> d_out, Vector<detail::same_t<T>> d_weights, bool accumulate = false) {
+  if constexpr (detail::has_evaluate_to<L, T>::value)
+    loss.template evaluate_to<T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
+  else
+    Kokkos::deep_copy(ExecSpace(), value,
+                      loss.template evaluate<T>(out, label, weights, normalizer, d_out, d_weights, accumulate));
+}
+
+template <class... Losses>
+template <class L, class T>
+void Choice<Losses...>::evaluate_to_of(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights,
+                                       T normalizer, Matrix<T> d_out, Vector<T> d_weights, bool accumulate) {
+  loss::evaluate_to(L{}, value, out, label, weights, normalizer, d_out, d_weights, accumulate);
 }
 
 namespace detail {

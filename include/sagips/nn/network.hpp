@@ -36,7 +36,9 @@
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
+#include "sagips/nn/detail/block_progress.hpp"
 #include "sagips/nn/detail/dense_kernels.hpp"
+#include "sagips/nn/detail/layer_ops.hpp"
 #include "sagips/nn/init.hpp"
 
 namespace sagips::nn {
@@ -105,6 +107,8 @@ class Network {
     Vector<T> partial;                    // weight-gradient partial sums (portable kernels)
     std::function<void()> progress;       // called between row blocks (and layers), when set
     bool progress_each_layer = false;
+    detail::BlockFlag block_done;         // the last row block run (block_progress.hpp)
+    int blocks_issued = 0;
   };
 
   explicit Network(InitConfig init = {})
@@ -138,7 +142,7 @@ class Network {
   Vector<T> bias_grads(int l) const { return slice(grads_, l, true); }
   const InitConfig& init_config() const { return init_; }
 
-  void zero_grads() const { Kokkos::deep_copy(grads_, T(0)); }
+  void zero_grads() const { Kokkos::deep_copy(ExecSpace(), grads_, T(0)); }
 
   // Use the portable Kokkos kernels even on a host space (tests compare the two paths).
   void use_portable_kernels(bool on) { portable_ = on || !exec_space_is_host; }
@@ -199,7 +203,7 @@ class Network {
                                                      << ", " << dx.extent(1) << "]");
     if (c.scaled.extent(0) < std::size_t(c.capacity)) c.scaled = Matrix<T>("sagips::nn::scaled", c.capacity, max_width);
     // d(out)/d(out) = 1 per row, in g0.
-    Kokkos::deep_copy(block(c.g0, c.rows, 1), T(1));
+    Kokkos::deep_copy(ExecSpace(), block(c.g0, c.rows, 1), T(1));  // on the kernels' instance: no global fence
     for_row_blocks(c, [&](Context& w, int r0, int r1) {
       ConstMatrix<T> upstream = block(w.g0, w.rows, 1);
       split_layers(w, upstream, rows(dx, r0, r1), rows(dy_in, r0, r1), rows(dy_par, r0, r1), later_block(mode, r0),
@@ -212,6 +216,8 @@ class Network {
   // Weight gradients are then summed block after block: deterministic, in a different order.
   void set_row_block(int rows) { row_block_ = rows < 0 ? 0 : rows; }
   int row_block() const { return row_block_; }
+  // Portable path: with a progress callback, a batch runs in this many blocks (default 8).
+  void set_progress_blocks(int blocks) { progress_blocks_ = blocks < 1 ? 1 : blocks; }
 
   void save(BinaryWriter& w, const std::string& name) const { w.view(name + ".params", params_); }
   void load(BinaryReader& r, const std::string& name) { r.view(name + ".params", params_); }
@@ -230,8 +236,8 @@ class Network {
   }
   T slope() const { return static_cast<T>(init_.leaky_slope); }
   void zero_layer_grads(int l) const {
-    Kokkos::deep_copy(weight_grads(l), T(0));
-    Kokkos::deep_copy(bias_grads(l), T(0));
+    Kokkos::deep_copy(ExecSpace(), weight_grads(l), T(0));
+    Kokkos::deep_copy(ExecSpace(), bias_grads(l), T(0));
   }
 
   // Rows [r0, r1) of a matrix (empty stays empty).
@@ -254,20 +260,37 @@ class Network {
     w.progress_each_layer = c.progress_each_layer;
     return w;
   }
-  // f(window, r0, r1) for each block of rows on the host path; f(c, 0, rows) otherwise.
+  // The rows of a block: on the host path row_block_ (cache blocking); on the portable path, when a
+  // progress callback is set, a batch in progress_blocks_ blocks (so that the callback runs while the
+  // device computes, block_progress.hpp); 0: the whole batch at once.
+  int block_rows(const Context& c) const {
+    if (!portable_) return row_block_;
+    if (!c.progress) return 0;
+    return std::max(detail::tile_rows, (c.rows + progress_blocks_ - 1) / progress_blocks_);
+  }
+  // f(window, r0, r1) for each block of rows; progress() after each, when set.
   template <class F>
   void for_row_blocks(Context& c, F&& f) const {
-    if (portable_ || row_block_ == 0 || c.rows <= row_block_) {
+    const int block = block_rows(c);
+    if (block == 0 || c.rows <= block) {
       f(c, 0, c.rows);
       if (c.progress) c.progress();
       return;
     }
-    for (int r0 = 0; r0 < c.rows; r0 += row_block_) {
-      const int r1 = std::min(c.rows, r0 + row_block_);
+    if (c.progress && portable_ && !c.block_done.data()) c.block_done = detail::BlockFlag("sagips::nn::block_done");
+    for (int r0 = 0, k = 0; r0 < c.rows; r0 += block, ++k) {
+      const int r1 = std::min(c.rows, r0 + block);
       Context w = window(c, r0, r1);
       f(w, r0, r1);
-      if (c.progress) c.progress();
+      if (!c.progress) continue;
+      if (!portable_) {
+        c.progress();
+        continue;
+      }
+      detail::mark_block_done(c.block_done, ++c.blocks_issued);
+      if (k > 0) detail::progress_until(c.block_done, c.blocks_issued - 1, c.progress);  // one block stays queued
     }
+    if (c.progress && portable_) c.progress();  // for the last block, without waiting for it
   }
   // Blocks after the first add to the gradients the first one wrote.
   static ParamGrad later_block(ParamGrad mode, int r0) {
@@ -289,13 +312,7 @@ class Network {
     const ConstMatrix<T> x = L == 0 ? c.input : ConstMatrix<T>(rows_of(c.y[L == 0 ? 0 : L - 1], c.rows));
     const Matrix<T> y = rows_of(c.y[L], c.rows);
     if (c.rows == 0) return;
-    if (!portable_) {
-      if constexpr (exec_space_is_host) {
-        detail::forward_host<Act, T>(x, weights(L).data(), bias(L).data(), y, slope());
-        return;
-      }
-    }
-    detail::forward_portable<Act, T>(x, weights(L), bias(L), y, slope());
+    detail::layer_forward<Act, T>(portable_, x, weights(L), bias(L), y, slope());
   }
 
   template <std::size_t... I>
@@ -323,19 +340,8 @@ class Network {
       upstream = next;
       return;
     }
-    if (!portable_) {
-      if constexpr (exec_space_is_host) {
-        detail::activation_backward_host<Act, T>(upstream, y, dz, params ? bias_grads(L).data() : nullptr, accumulate,
-                                                 slope());
-        detail::linear_backward_host<T>(dz, x, weights(L).data(), params ? weight_grads(L).data() : nullptr,
-                                        accumulate, want_dx ? next : Matrix<T>());
-        upstream = next;
-        return;
-      }
-    }
-    detail::activation_backward_portable<Act, T>(upstream, y, dz, slope());
-    if (params) detail::param_backward_portable<T>(dz, x, weight_grads(L), bias_grads(L), accumulate, c.partial);
-    if (want_dx) detail::input_backward_portable<T>(dz, weights(L), next);
+    detail::layer_backward<Act, T>(portable_, upstream, y, x, dz, weights(L), weight_grads(L), bias_grads(L), params,
+                                   accumulate, want_dx ? next : Matrix<T>(), c.partial, slope());
     upstream = next;
   }
 
@@ -364,33 +370,8 @@ class Network {
       upstream = next;
       return;
     }
-    if (!portable_) {
-      if constexpr (exec_space_is_host) {
-        detail::activation_backward_host<Act, T>(upstream, y, dz, nullptr, false, slope());
-        if (params) {
-          detail::scale_rows_host<T>(dz, dy_par, scaled);
-          detail::activation_backward_host<Identity, T>(scaled, scaled, scaled, bias_grads(L).data(), accumulate,
-                                                        slope());
-          detail::linear_backward_host<T>(scaled, x, weights(L).data(), weight_grads(L).data(), accumulate,
-                                          Matrix<T>());
-        }
-        if (want_dx) {
-          detail::linear_backward_host<T>(dz, x, weights(L).data(), nullptr, false, next);
-          if (L == 0) detail::scale_rows_host<T>(next, dy_in, next);
-        }
-        upstream = next;
-        return;
-      }
-    }
-    detail::activation_backward_portable<Act, T>(upstream, y, dz, slope());
-    if (params) {
-      detail::scale_rows_portable<T>(dz, dy_par, scaled);
-      detail::param_backward_portable<T>(scaled, x, weight_grads(L), bias_grads(L), accumulate, c.partial);
-    }
-    if (want_dx) {
-      detail::input_backward_portable<T>(dz, weights(L), next);
-      if (L == 0) detail::scale_rows_portable<T>(next, dy_in, next);
-    }
+    detail::layer_split<Act, T>(portable_, L == 0, upstream, y, x, dz, scaled, dy_in, dy_par, weights(L), weight_grads(L),
+                                bias_grads(L), params, accumulate, want_dx ? next : Matrix<T>(), c.partial, slope());
     upstream = next;
   }
 
@@ -398,6 +379,7 @@ class Network {
   Vector<T> params_, grads_;
   bool portable_;
   int row_block_ = 1024;
+  int progress_blocks_ = 8;
 };
 
 }  // namespace sagips::nn

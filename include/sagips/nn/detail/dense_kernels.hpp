@@ -10,8 +10,10 @@
 #include "sagips/core/eigen.hpp"
 #include <Kokkos_Core.hpp>
 #include <algorithm>
+#include <cstddef>
 
 #include "sagips/core/config.hpp"
+#include "sagips/core/error.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
 
@@ -42,6 +44,27 @@ inline constexpr int tile_rows = 32;
 inline constexpr int chunk_rows = 256;
 inline int gradient_chunks(int n) { return std::max(1, std::min(64, (n + chunk_rows - 1) / chunk_rows)); }
 
+// Where a tile of rows of `width` values is staged: in level-0 scratch (a GPU's shared memory, some
+// 40 KB per team, 32 KB on Serial) with as many of tile_rows rows as fit there, halving for wide
+// layers; in level-1 scratch (global memory) only when not even one row fits. Without this check a
+// layer wider than ~300 floats fails at launch on a GPU ("insufficient shared memory").
+struct TilePlan {
+  int rows = 0;   // 0: to be chosen by tile_plan()
+  int level = 0;
+};
+template <class T>
+TilePlan tile_plan(int width, std::size_t level0 = static_cast<std::size_t>(
+                                  Kokkos::TeamPolicy<ExecSpace>::scratch_size_max(0))) {
+  using Scratch = Kokkos::View<T**, Kokkos::LayoutRight, ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  int rows = tile_rows;
+  while (rows > 1 && Scratch::shmem_size(rows, width) > level0) rows /= 2;
+  if (Scratch::shmem_size(rows, width) <= level0) return {rows, 0};
+  const auto level1 = static_cast<std::size_t>(Kokkos::TeamPolicy<ExecSpace>::scratch_size_max(1));
+  SAGIPS_REQUIRE(Scratch::shmem_size(tile_rows, width) <= level1,
+                 "a dense layer of width " << width << " does not fit a team's scratch memory (" << level1 << " bytes)");
+  return {tile_rows, 1};
+}
+
 // ---- forward ---------------------------------------------------------------------------------
 template <class Act, class T>
 void forward_host(ConstMatrix<T> x, const T* w, const T* b, Matrix<T> y, T a) {
@@ -56,19 +79,21 @@ void forward_host(ConstMatrix<T> x, const T* w, const T* b, Matrix<T> y, T a) {
 }
 
 template <class Act, class T>
-void forward_portable(ConstMatrix<T> x, Vector<const T> w, Vector<const T> b, Matrix<T> y, T a) {
+void forward_portable(ConstMatrix<T> x, Vector<const T> w, Vector<const T> b, Matrix<T> y, T a, TilePlan plan = {}) {
   using Policy = Kokkos::TeamPolicy<ExecSpace>;
   using Scratch = Kokkos::View<T**, Kokkos::LayoutRight, ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const int n = static_cast<int>(x.extent(0)), in = static_cast<int>(x.extent(1)), out = static_cast<int>(y.extent(1));
-  const int league = (n + tile_rows - 1) / tile_rows;
+  if (plan.rows == 0) plan = tile_plan<T>(in);
+  const int tr = plan.rows, level = plan.level;
+  const int league = (n + tr - 1) / tr;
   if (league == 0) return;
   Policy policy(league, Kokkos::AUTO);
-  policy.set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(tile_rows, in)));
+  policy.set_scratch_size(level, Kokkos::PerTeam(Scratch::shmem_size(tr, in)));
   Kokkos::parallel_for(
       "sagips::dense_forward", policy, KOKKOS_LAMBDA(const typename Policy::member_type& m) {
-        const int r0 = m.league_rank() * tile_rows;
-        const int rows = n - r0 < tile_rows ? n - r0 : tile_rows;
-        Scratch xs(m.team_scratch(0), tile_rows, in);
+        const int r0 = m.league_rank() * tr;
+        const int rows = n - r0 < tr ? n - r0 : tr;
+        Scratch xs(m.team_scratch(level), tr, in);
         Kokkos::parallel_for(Kokkos::TeamThreadRange(m, rows * in),
                              [&](int k) { xs(k / in, k % in) = x(r0 + k / in, k % in); });
         m.team_barrier();
@@ -190,19 +215,21 @@ void param_backward_portable(ConstMatrix<T> dz, ConstMatrix<T> x, Vector<T> dw, 
 }
 
 template <class T>
-void input_backward_portable(ConstMatrix<T> dz, Vector<const T> w, Matrix<T> dx) {
+void input_backward_portable(ConstMatrix<T> dz, Vector<const T> w, Matrix<T> dx, TilePlan plan = {}) {
   using Policy = Kokkos::TeamPolicy<ExecSpace>;
   using Scratch = Kokkos::View<T**, Kokkos::LayoutRight, ExecSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   const int n = static_cast<int>(dz.extent(0)), out = static_cast<int>(dz.extent(1)), in = static_cast<int>(dx.extent(1));
-  const int league = (n + tile_rows - 1) / tile_rows;
+  if (plan.rows == 0) plan = tile_plan<T>(out);
+  const int tr = plan.rows, level = plan.level;
+  const int league = (n + tr - 1) / tr;
   if (league == 0) return;
   Policy policy(league, Kokkos::AUTO);
-  policy.set_scratch_size(0, Kokkos::PerTeam(Scratch::shmem_size(tile_rows, out)));
+  policy.set_scratch_size(level, Kokkos::PerTeam(Scratch::shmem_size(tr, out)));
   Kokkos::parallel_for(
       "sagips::dense_input_backward", policy, KOKKOS_LAMBDA(const typename Policy::member_type& m) {
-        const int r0 = m.league_rank() * tile_rows;
-        const int rows = n - r0 < tile_rows ? n - r0 : tile_rows;
-        Scratch zs(m.team_scratch(0), tile_rows, out);
+        const int r0 = m.league_rank() * tr;
+        const int rows = n - r0 < tr ? n - r0 : tr;
+        Scratch zs(m.team_scratch(level), tr, out);
         Kokkos::parallel_for(Kokkos::TeamThreadRange(m, rows * out),
                              [&](int k) { zs(k / out, k % out) = dz(r0 + k / out, k % out); });
         m.team_barrier();
