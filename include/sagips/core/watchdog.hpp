@@ -7,11 +7,12 @@
 //   sagips::mpi::allreduce(&x, &sum, 1, MPI_DOUBLE, MPI_SUM, comm, "the metrics reduction");
 //   MPI_Request r;  MPI_Ibcast(..., &r);  sagips::watchdog::wait(comm, &r, 1, "the weights broadcast");
 //
-// Naming the missing ranks: a rank whose wait times out tells every rank of the communicator that it
-// is stuck (a one-word message on MPI_COMM_WORLD under a reserved tag), collects the same notice from
-// the others for a grace period, and the lowest stuck rank prints the ranks that never sent one. A
-// rank stuck in a different collective also sends notices and is therefore not blamed: the ranks
-// named are those in none. A wait that completes during the grace period was slow, not stalled: every
+// Naming the missing ranks: a rank whose wait times out tells every rank of the job that it is stuck
+// (a one-word message on MPI_COMM_WORLD under a reserved tag; above 4096 ranks only the ranks of its
+// communicator), collects the same notice from the others for a grace period, and the lowest stuck
+// rank prints the ranks of the communicator that never sent one. A rank stuck in a different
+// collective (of this communicator or another) also sends notices and is therefore not blamed: the
+// ranks named are those in none. A wait that completes during the grace period was slow, not stalled: every
 // rank arrived, nothing is printed, the notices are received and dropped, and the run goes on.
 //
 // The clock is MPI_Wtime unless set_clock() says otherwise, so simulated MPI (SimGrid's SMPI) counts
@@ -54,6 +55,7 @@ inline double now() { return settings().clock(); }
 
 namespace detail {
 constexpr int notice_tag = 32101;  // MPI guarantees tags up to 32767
+constexpr int notify_all_limit = 4096;
 
 inline std::string join(const std::vector<int>& ranks) {
   std::string s;
@@ -78,12 +80,8 @@ inline std::vector<int> world_ranks(MPI_Comm comm) {
 }  // namespace detail
 
 namespace detail {
-inline bool& had_false_alarm() {
-  static bool b = false;
-  return b;
-}
-// Receives the notices waiting for this rank (after a false alarm, so that a later report does not
-// count their senders as waiting).
+// Receives the notices waiting for this rank: those of a slow wait that completed after all, so that
+// a later report does not count their senders as waiting.
 inline void drain_notices() {
   for (;;) {
     int flag = 0;
@@ -107,9 +105,20 @@ inline void stall(MPI_Comm comm, const std::string& what, double waited, double 
   const std::vector<int> members = detail::world_ranks(comm);
   static long token = 0;  // the send buffer must outlive the sends, which may outlive this call
   token = world_rank;
+  // The notice goes to every rank of the job, not only to this collective's: a rank stuck in another
+  // communicator's collective (a parameter server's master, waiting for a worker that waits in the
+  // workers' vote) then counts it as waiting too. Above detail::notify_all_limit ranks, only to the
+  // collective's members (the notices of a stall grow as the square of the ranks that time out).
+  int world_size = 1;
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  std::vector<int> targets = members;
+  if (world_size <= detail::notify_all_limit) {
+    targets.resize(static_cast<std::size_t>(world_size));
+    for (int q = 0; q < world_size; ++q) targets[static_cast<std::size_t>(q)] = q;
+  }
   std::vector<MPI_Request> sends;
-  sends.reserve(members.size());
-  for (int q : members)
+  sends.reserve(targets.size());
+  for (int q : targets)
     if (q != world_rank) {
       sends.emplace_back();
       MPI_Isend(&token, 1, MPI_LONG, q, detail::notice_tag, MPI_COMM_WORLD, &sends.back());
@@ -120,7 +129,6 @@ inline void stall(MPI_Comm comm, const std::string& what, double waited, double 
     if (completed && completed()) {  // everyone arrived: a slow wait, not a stall
       for (auto& r : sends) MPI_Request_free(&r);
       detail::drain_notices();
-      detail::had_false_alarm() = true;
       return;
     }
     int flag = 0;
@@ -186,7 +194,7 @@ inline double wait(MPI_Comm comm, MPI_Request* reqs, int n, const std::string& w
     }
     std::this_thread::yield();
   }
-  if (detail::had_false_alarm()) detail::drain_notices();  // what other ranks of a slow wait sent late
+  detail::drain_notices();  // what ranks of a slow wait (this one's or another's) sent: one probe when none
   return now() - t0;
 }
 inline double wait(MPI_Comm comm, std::vector<MPI_Request>& reqs, const std::string& what,

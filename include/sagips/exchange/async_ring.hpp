@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "sagips/core/comm.hpp"
+#include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
 #include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
@@ -135,7 +136,8 @@ struct AsyncRing {
     void rma_average(View grads, std::int64_t step) {
       const T inv = T(1) / static_cast<T>(g_);
       const Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> window(win_mem_, n_);
-      Kokkos::deep_copy(window, grads);  // device buffers pass through the host window
+      Kokkos::deep_copy(ExecSpace(), window, grads);  // device buffers pass through the host window
+      ExecSpace().fence();                            // (that execution space's work only: no global fence)
       for (std::size_t i = 0; i < n_; ++i) window(i) *= inv;
       MPI_Win_sync(win_);
       if (c_.rma_barrier) barrier(step);
@@ -160,7 +162,7 @@ struct AsyncRing {
           if (ok[static_cast<std::size_t>(q)]) s += reads_(q, i);
         reads_(me, i) = s;
       }
-      Kokkos::deep_copy(grads, Kokkos::subview(reads_, me, Kokkos::ALL));
+      Kokkos::deep_copy(ExecSpace(), grads, Kokkos::subview(reads_, me, Kokkos::ALL));
       rma_bytes_ += static_cast<double>(n_ * sizeof(T)) * (g_ - 1);
     }
     void barrier(std::int64_t step) {

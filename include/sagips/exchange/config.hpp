@@ -41,6 +41,10 @@ struct Config {
   double easgd_alpha = 0.9;
   // Every strategy that declares `compressible` (its traffic is sagips's own two-sided messages).
   Compression compression = Compression::none;
+  // Send through a host staging buffer even where MPI could take the buffer itself (a host backend, a
+  // CUDA-aware MPI): the path of a GPU run without one, so that a CPU-only test exercises its copies,
+  // fences and compression. Not a command-line option; it changes no result.
+  bool stage_through_host = false;
 };
 
 inline const char* to_string(Mode m) {

@@ -12,11 +12,13 @@
 // Strategy is one strategy (AsyncRing, ...: fixed at compile time) or a Choice of several (Builtin:
 // every built-in strategy), of which Config::strategy names the one to use at run time.
 //
-// Where the traffic starts from: a strategy that takes device memory (Traits::device_buffers) gets
-// the buffer itself when MPI can read device memory (configured with a CUDA-aware MPI, and
-// MPIX_Query_cuda_support() says so at run time; SAGIPS_MPI_DEVICE_AWARE=0 in the environment forces
-// staging). Otherwise the exchanger copies the buffer into one staging buffer in host memory (pinned
-// under CUDA), allocated once, and back after finish(). On a host backend there is nothing to stage.
+// Where the traffic starts from (path()): a strategy that takes device memory (Traits::device_buffers)
+// gets the buffer itself when MPI can read device memory (meson found a CUDA-aware MPI and defined
+// SAGIPS_MPI_DEVICE_AWARE, and MPIX_Query_cuda_support() says so at run time; SAGIPS_MPI_DEVICE_AWARE=0
+// in the environment forces staging). Otherwise the exchanger copies the buffer into one staging
+// buffer in host memory (pinned under CUDA), allocated once, and back after finish(). On a host
+// backend there is nothing to stage, unless Config::stage_through_host asks for the staged path
+// (the tests run every strategy both ways).
 //
 // A buffer that is not finite is never sent: start() zeroes it (so no peer or master is poisoned)
 // and returns false; the trainer decides with the other ranks what to do (trainer.hpp).
@@ -157,7 +159,10 @@ std::string names_of(std::tuple<S...>*) {
 template <class... S>
 std::string compressible_names(std::tuple<S...>*) {
   std::string out;
-  ((Traits<S>::compressible ? (out += (out.empty() ? "" : ", ") + std::string(S::name), 0) : 0), ...);
+  const bool compressible[] = {Traits<S>::compressible...};
+  const char* names[] = {S::name...};
+  for (std::size_t i = 0; i < sizeof...(S); ++i)
+    if (compressible[i]) out += (out.empty() ? "" : ", ") + std::string(names[i]);
   return out;
 }
 }  // namespace detail
@@ -179,7 +184,10 @@ namespace detail {
 template <class... S>
 std::string options_of_name(const std::string& name, std::tuple<S...>*) {
   std::string out;
-  ((name == S::name ? (out = Traits<S>::options, 0) : 0), ...);
+  const char* names[] = {S::name...};
+  const char* options[] = {Traits<S>::options...};
+  for (std::size_t i = 0; i < sizeof...(S); ++i)
+    if (name == names[i]) out = options[i];
   return out;
 }
 }  // namespace detail
@@ -231,7 +239,7 @@ class Exchanger {
       if (finite) finite = compress(grads, residual_direct_, step);
       direct_->start(grads, step);
     } else {
-      Kokkos::deep_copy(staging_, grads);
+      stage(staging_, grads);  // MPI reads it next: the copy must be complete
       if (finite) finite = compress(staging_, residual_staged_, step);
       staged_->start(staging_, step);
     }
@@ -243,7 +251,7 @@ class Exchanger {
       direct_->finish();
     } else {
       staged_->finish();
-      Kokkos::deep_copy(grads_, staging_);
+      Kokkos::deep_copy(ExecSpace(), grads_, staging_);  // the next kernels on ExecSpace see it in order
     }
   }
   void after_update(View params) {
@@ -251,9 +259,9 @@ class Exchanger {
     if (direct_) {
       direct_->after_update(params);
     } else {
-      Kokkos::deep_copy(staging_, params);
+      stage(staging_, params);
       staged_->after_update(staging_);
-      Kokkos::deep_copy(params, staging_);
+      Kokkos::deep_copy(ExecSpace(), params, staging_);
     }
   }
   bool is_server() const { return direct_ ? direct_->is_server() : staged_->is_server(); }
@@ -283,6 +291,10 @@ class Exchanger {
   const Description& description() const { return description_; }
   const char* name() const { return description_.name; }
   bool staged() const { return !direct_; }
+  // Where the traffic starts from: "host memory", "device memory, handed to a CUDA-aware MPI", "staged
+  // through pinned host memory" (a GPU without a CUDA-aware MPI) or "staged through a host buffer"
+  // (Config::stage_through_host on a host backend).
+  const std::string& path() const { return path_; }
   std::size_t size() const { return n_; }
   Compression compression() const { return compression_; }
 
@@ -320,6 +332,15 @@ class Exchanger {
   }
 
  private:
+  // dst = src, complete before this returns (MPI reads dst next): the copy on the execution space the
+  // kernels that wrote src ran on, then a fence of that instance only (not Kokkos::fence(), which
+  // would wait for every instance).
+  template <class Dst, class Src>
+  static void stage(const Dst& dst, const Src& src) {
+    Kokkos::deep_copy(ExecSpace(), dst, src);
+    ExecSpace().fence();
+  }
+
   // Error feedback before the strategy sends buf (see the top of this file); false: beyond the range.
   template <class Space>
   bool compress(const Kokkos::View<T*, Space>& buf, const Kokkos::View<T*, Space>& residual, std::int64_t step) {
@@ -351,15 +372,15 @@ class Exchanger {
     }
     constexpr bool host = std::is_same_v<MemSpace, Kokkos::HostSpace>;
     if constexpr (host || Traits<S>::device_buffers) {
-      if (host || mpi_device_aware()) {
+      if (!c.stage_through_host && (host || mpi_device_aware())) {
         direct_ = std::make_unique<detail::Model<S, T, MemSpace>>(comm, c, n);
+        path_ = host ? "host memory" : "device memory, handed to a CUDA-aware MPI";
         return true;
       }
     }
-    if constexpr (!host) {
-      staging_ = Kokkos::View<T*, StagingSpace>("sagips::exchange::staging", n);
-      staged_ = std::make_unique<detail::Model<S, T, StagingSpace>>(comm, c, n);
-    }
+    staging_ = Kokkos::View<T*, StagingSpace>("sagips::exchange::staging", n);
+    staged_ = std::make_unique<detail::Model<S, T, StagingSpace>>(comm, c, n);
+    path_ = host ? "staged through a host buffer" : "staged through pinned host memory";
     return true;
   }
   bool construct(MPI_Comm, const Config&, std::size_t, const std::string&, std::tuple<>*) { return false; }
@@ -368,6 +389,7 @@ class Exchanger {
   Compression compression_;
   int ranks_ = 1;
   std::string refused_;  // why the chosen strategy cannot run with this configuration (empty: it can)
+  std::string path_;
   Description description_;
   std::unique_ptr<detail::AnyImpl<T, MemSpace>> direct_;
   std::unique_ptr<detail::AnyImpl<T, StagingSpace>> staged_;

@@ -195,11 +195,18 @@ struct ParameterServer {
           --active;
           continue;
         }
+        // The payload follows its header; a large one needs its sender's part of the handshake, so
+        // the master waits for it under the watchdog (a worker stopped in between is named).
+        const std::string what = "the parameter server's master (rank " + std::to_string(rank_) +
+                                 ") receiving a push from rank " + std::to_string(src);
+        MPI_Request r;
         if (h[0] == gradient && compressed()) {  // a compressed push: decoded into the payload
-          MPI_Recv(wire_.data(), static_cast<int>(n_), MPI_UINT16_T, src, tag_payload, comm_, MPI_STATUS_IGNORE);
+          MPI_Irecv(wire_.data(), static_cast<int>(n_), MPI_UINT16_T, src, tag_payload, comm_, &r);
+          watchdog::wait(comm_, &r, 1, what);
           for (std::size_t i = 0; i < n_; ++i) payload[i] = decode<T>(c_.compression, wire_[i]);
         } else {
-          MPI_Recv(payload.data(), static_cast<int>(n_), mpi_type<T>(), src, tag_payload, comm_, MPI_STATUS_IGNORE);
+          MPI_Irecv(payload.data(), static_cast<int>(n_), mpi_type<T>(), src, tag_payload, comm_, &r);
+          watchdog::wait(comm_, &r, 1, what);
         }
         if (h[0] == gradient) {
           const long staleness = master_step_ - h[2];

@@ -1,6 +1,7 @@
 #pragma once
 // What the wire-compression tests share (test_compression.cpp, test_error_feedback.cpp): a compressible
 // strategy written with public names only, docs/exchange.md's error bounds, and test gradients.
+// The tests read and write device buffers only through host mirrors (host_views.hpp), so they hold on a GPU.
 #include <mpi.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host_views.hpp"
 #include "layouts.hpp"
 #include "mpi_test.hpp"
 
@@ -20,7 +22,8 @@ using sagips::Vector;
 
 // A compressible strategy of one's own, written with public names only: every rank's buffer, encoded
 // once (its rounding error into the exchanger's residual), gathered to every rank, decoded and
-// summed in rank order.
+// summed in rank order. It hands MPI its Space's memory: device_buffers says it may, and the
+// exchanger gives it device memory only where MPI reads it (a CUDA-aware MPI), else a host buffer.
 struct GatherAll {
   static constexpr const char* name = "gather-all";
   static constexpr bool device_buffers = true;
@@ -86,7 +89,8 @@ inline double value(int r, long t, std::size_t i, ex::Compression c) {
   return ((h >> 60) & 1 ? -1.0 : 1.0) * mag * (1 + frac);
 }
 
-// The configurations of the built-in tests that compression allows (the two-sided ones).
+// The configurations of the built-in tests that compression allows (the two-sided ones); the tests
+// run each on both paths (exchange_test::paths).
 inline std::vector<ex::Config> layouts(int size, ex::Compression c) {
   std::vector<ex::Config> out;
   for (ex::Config x : exchange_test::layouts(size))
@@ -106,10 +110,8 @@ inline std::vector<double> gather(const std::vector<double>& mine) {
 }
 
 template <class T>
-std::vector<double> as_double(const Vector<T>& v) {
-  auto h = Kokkos::create_mirror(Kokkos::HostSpace(), v);
-  Kokkos::deep_copy(h, v);
-  return std::vector<double>(h.data(), h.data() + h.extent(0));
+std::vector<double> as_double(const std::vector<T>& v) {
+  return std::vector<double>(v.begin(), v.end());
 }
 
 }  // namespace compression_test

@@ -4,9 +4,12 @@
 // (contributors(step)), against an oracle gathered with MPI_Allgather, for every layout and schedule
 // the configurations below produce; where the contributors are all ranks this is MPI_Allreduce's
 // mean. Then what is particular: RMA against the two-sided ring, ensembles' isolation, the parameter
-// server against plain SGD, the refusals, the finiteness guard, drift, and the watchdog.
+// server against plain SGD, the refusals, the finiteness guard, drift, and the watchdog. Each exchange
+// runs from host memory and staged through a host buffer (layouts.hpp's paths), with the same bits.
+// The tests read and write device buffers only through host mirrors (host_views.hpp), so they hold on a GPU.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sagips/exchange.hpp>
 #include <string>
@@ -14,10 +17,18 @@
 #include <vector>
 
 #include "../../../examples/06_torus/torus.hpp"
+#include "host_views.hpp"
 #include "layouts.hpp"
 #include "mpi_test.hpp"
 
 namespace ex = sagips::exchange;
+using exchange_test::device_vector;
+using exchange_test::edit_on_host;
+using exchange_test::host_values;
+using exchange_test::on_path;
+using exchange_test::paths;
+using exchange_test::same_arithmetic;
+using exchange_test::same_bits;
 using sagips::Vector;
 
 SAGIPS_MPI_TEST_RANKS(1, 5);
@@ -29,11 +40,10 @@ double value(int r, long t, std::size_t i) { return double((r * 7 + t * 3 + stat
 
 template <class T>
 Vector<T> gradient(int r, long t, std::size_t n) {
-  Vector<T> g("g", n);
-  for (std::size_t i = 0; i < n; ++i) g(i) = static_cast<T>(value(r, t, i));
-  return g;
+  std::vector<T> g(n);
+  for (std::size_t i = 0; i < n; ++i) g[i] = static_cast<T>(value(r, t, i));
+  return device_vector(g, "g");
 }
-
 
 template <class S, class T>
 void check_strategy_averages(std::size_t n, double tol) {
@@ -45,24 +55,34 @@ void check_strategy_averages(std::size_t n, double tol) {
     CAPTURE(ex::to_string(c.mode));
     CAPTURE(c.rma);
     CAPTURE(c.chunk_threshold);
-    ex::Exchanger<S, T> e(sagips::testing::comm(), c, n);
+    // The same exchanges on both paths, step by step: e[staged].
+    ex::Exchanger<S, T> e[] = {{sagips::testing::comm(), on_path(c, false), n},
+                               {sagips::testing::comm(), on_path(c, true), n}};
+    for (bool staged : paths) exchange_test::check_path(e[staged], staged);
     for (long t = 1; t <= 4; ++t) {
-      auto grad = gradient<T>(r, t, n);
-      CHECK(e.start(grad, t));
-      e.test();
-      e.finish();
-      const std::vector<int> members = e.contributors(t);
-      REQUIRE_FALSE(members.empty());
       // The oracle: every rank's gradient, gathered.
       std::vector<double> all(static_cast<std::size_t>(size) * n), mine(n);
       for (std::size_t i = 0; i < n; ++i) mine[i] = value(r, t, i);
       MPI_Allgather(mine.data(), static_cast<int>(n), MPI_DOUBLE, all.data(), static_cast<int>(n), MPI_DOUBLE,
                     sagips::testing::comm());
-      for (std::size_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (int q : members) s += all[static_cast<std::size_t>(q) * n + i];
-        REQUIRE(double(grad(i)) == doctest::Approx(s / static_cast<double>(members.size())).epsilon(tol).scale(1.0));
+      std::vector<T> got[2];
+      for (bool staged : paths) {
+        CAPTURE(staged);
+        auto grad = gradient<T>(r, t, n);
+        CHECK(e[staged].start(grad, t));
+        e[staged].test();
+        e[staged].finish();
+        const std::vector<int> members = e[staged].contributors(t);
+        REQUIRE_FALSE(members.empty());
+        got[staged] = host_values(grad);
+        for (std::size_t i = 0; i < n; ++i) {
+          double s = 0;
+          for (int q : members) s += all[static_cast<std::size_t>(q) * n + i];
+          REQUIRE(double(got[staged][i]) ==
+                  doctest::Approx(s / static_cast<double>(members.size())).epsilon(tol).scale(1.0));
+        }
       }
+      if (same_arithmetic(e[false].staged())) REQUIRE(same_bits(got[false], got[true]));
     }
   }
 }
@@ -72,14 +92,39 @@ void check_all_averaging(std::tuple<S...>*) {
   const std::size_t n_ranks = static_cast<std::size_t>(sagips::testing::size());
   auto one = [&](auto* tag) {
     using Strategy = std::remove_pointer_t<decltype(tag)>;
-    if constexpr (ex::Traits<Strategy>::has_server) return;  // not an average: tested below
-    else
+    if constexpr (!ex::Traits<Strategy>::has_server) {  // (a server is not an average: tested below)
       for (std::size_t n : {std::size_t(0), std::size_t(1), n_ranks + 2, 7 * n_ranks + 3}) {
         check_strategy_averages<Strategy, double>(n, 1e-14);
         check_strategy_averages<Strategy, float>(n, 1e-6);
       }
+    }
   };
   (one(static_cast<S*>(nullptr)), ...);
+}
+
+// One strategy on a large buffer, on both paths: each within 1e-6 of the oracle, the two the same bits.
+template <class S>
+void check_large(const ex::Config& c, const std::vector<float>& mine, const std::vector<float>& oracle) {
+  CAPTURE(S::name);
+  CAPTURE(c.group_size);
+  CAPTURE(c.chunk_threshold);
+  const std::size_t n = mine.size();
+  std::vector<float> got[2];
+  bool unstaged_path_staged = true;
+  for (bool staged : paths) {
+    CAPTURE(staged);
+    ex::Exchanger<S, float> e(sagips::testing::comm(), on_path(c, staged), n);
+    exchange_test::check_path(e, staged);
+    if (!staged) unstaged_path_staged = e.staged();
+    auto g = device_vector(mine, "g");
+    e.start(g, 1);
+    e.finish();
+    got[staged] = host_values(g);
+    double worst = 0;
+    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(double(got[staged][i]) - double(oracle[i])));
+    CHECK(worst <= 1e-6);
+  }
+  if (same_arithmetic(unstaged_path_staged)) CHECK(same_bits(got[false], got[true]));
 }
 
 }  // namespace
@@ -93,33 +138,22 @@ TEST_CASE("every averaging strategy leaves the mean of its contributors' gradien
 TEST_CASE("a large buffer (1e6 values) through every all-rank strategy equals MPI_Allreduce's mean") {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
   const std::size_t n = 1000000;
-  Vector<float> oracle("oracle", n);
-  for (std::size_t i = 0; i < n; ++i) oracle(i) = std::sin(0.37f * i + r) + 0.01f * r;
-  Vector<float> mine("mine", n);
-  Kokkos::deep_copy(mine, oracle);
-  MPI_Allreduce(MPI_IN_PLACE, oracle.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, sagips::testing::comm());
-  for (std::size_t i = 0; i < n; ++i) oracle(i) /= static_cast<float>(size);
-  auto check = [&](auto e) {
-    Vector<float> g("g", n);
-    Kokkos::deep_copy(g, mine);
-    e->start(g, 1);
-    e->finish();
-    double worst = 0;
-    for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::abs(double(g(i)) - double(oracle(i))));
-    CHECK(worst <= 1e-6);
-  };
+  std::vector<float> mine(n), oracle(n);
+  for (std::size_t i = 0; i < n; ++i) mine[i] = std::sin(0.37f * i + r) + 0.01f * r;
+  MPI_Allreduce(mine.data(), oracle.data(), static_cast<int>(n), MPI_FLOAT, MPI_SUM, sagips::testing::comm());
+  for (std::size_t i = 0; i < n; ++i) oracle[i] /= static_cast<float>(size);
   ex::Config c;
-  check(std::make_unique<ex::Exchanger<ex::Allreduce, float>>(sagips::testing::comm(), c, n));
-  check(std::make_unique<ex::Exchanger<ex::SyncRing, float>>(sagips::testing::comm(), c, n));
-  check(std::make_unique<ex::Exchanger<examples::Torus2D, float>>(sagips::testing::comm(), c, n));
+  check_large<ex::Allreduce>(c, mine, oracle);
+  check_large<ex::SyncRing>(c, mine, oracle);
+  check_large<examples::Torus2D>(c, mine, oracle);
   c.group_size = size;
-  check(std::make_unique<ex::Exchanger<ex::AsyncRing, float>>(sagips::testing::comm(), c, n));
-  check(std::make_unique<ex::Exchanger<ex::AsyncDoubling, float>>(sagips::testing::comm(), c, n));
+  check_large<ex::AsyncRing>(c, mine, oracle);
+  check_large<ex::AsyncDoubling>(c, mine, oracle);
   for (int g : {1, size % 2 == 0 ? 2 : size}) {  // columns of every rank; groups of 2 where they fit
     c.group_size = g;
     for (std::size_t threshold : {std::size_t(1), std::size_t(1) << 40}) {  // halving, doubling
       c.chunk_threshold = threshold;
-      check(std::make_unique<ex::Exchanger<ex::Hierarchical, float>>(sagips::testing::comm(), c, n));
+      check_large<ex::Hierarchical>(c, mine, oracle);
     }
   }
 }
@@ -141,40 +175,62 @@ TEST_CASE("the run-time choice builds the strategy it is told, and refuses a nam
 TEST_CASE("RMA averages like the two-sided ring; its guard skips a non-finite read") {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
   const std::size_t n = 1001;
-  ex::Config c;
-  c.group_size = size;
-  c.rma = true;
-  ex::Exchanger<ex::AsyncRing, float> one_sided(sagips::testing::comm(), c, n);
-  c.rma = false;
-  ex::Exchanger<ex::AsyncRing, float> two_sided(sagips::testing::comm(), c, n);
-  Vector<float> a("a", n), b("b", n);
-  for (std::size_t i = 0; i < n; ++i) a(i) = b(i) = std::cos(0.1f * i) * (r + 1);
-  one_sided.start(a, 1);
-  one_sided.finish();
-  two_sided.start(b, 1);
-  two_sided.finish();
-  for (std::size_t i = 0; i < n; ++i) REQUIRE(a(i) == doctest::Approx(b(i)).epsilon(1e-6).scale(1e-6));
-  CHECK(one_sided.stats().nonfinite_reads == 0);
+  std::vector<float> mine(n);
+  for (std::size_t i = 0; i < n; ++i) mine[i] = std::cos(0.1f * i) * (r + 1);
+  std::vector<float> one[2], two[2];  // [staged]
+  bool unstaged_path_staged = true;
+  for (bool staged : paths) {
+    CAPTURE(staged);
+    ex::Config c;
+    c.group_size = size;
+    c.stage_through_host = staged;
+    c.rma = true;
+    ex::Exchanger<ex::AsyncRing, float> one_sided(sagips::testing::comm(), c, n);
+    c.rma = false;
+    ex::Exchanger<ex::AsyncRing, float> two_sided(sagips::testing::comm(), c, n);
+    exchange_test::check_path(one_sided, staged);
+    exchange_test::check_path(two_sided, staged);
+    if (!staged) unstaged_path_staged = one_sided.staged() && two_sided.staged();
+    auto a = device_vector(mine, "a"), b = device_vector(mine, "b");
+    one_sided.start(a, 1);
+    one_sided.finish();
+    two_sided.start(b, 1);
+    two_sided.finish();
+    one[staged] = host_values(a);
+    two[staged] = host_values(b);
+    for (std::size_t i = 0; i < n; ++i)
+      REQUIRE(one[staged][i] == doctest::Approx(two[staged][i]).epsilon(1e-6).scale(1e-6));
+    CHECK(one_sided.stats().nonfinite_reads == 0);
+  }
+  if (same_arithmetic(unstaged_path_staged)) {
+    CHECK(same_bits(one[false], one[true]));
+    CHECK(same_bits(two[false], two[true]));
+  }
 }
 
 TEST_CASE("Ensemble groups never talk to each other, and say which model each rank trains") {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
   if (size % 2 != 0 && size != 1) return;  // groups of 2 need an even rank count
-  ex::Config c;
-  c.group_size = size == 1 ? 1 : 2;
-  ex::Exchanger<ex::Ensemble, double> e(sagips::testing::comm(), c, 5);
-  Vector<double> g("g", 5);
-  Kokkos::deep_copy(g, double(r));
-  e.start(g, 1);
-  e.finish();
-  const int first = (r / c.group_size) * c.group_size;
-  const double expected = c.group_size == 1 ? r : (first + first + 1) / 2.0;
-  for (std::size_t i = 0; i < 5; ++i) CHECK(g(i) == expected);
-  CHECK(e.membership().index == r / c.group_size);
-  CHECK(e.membership().count == size / c.group_size);
-  ex::Exchanger<ex::Local, double> local(sagips::testing::comm(), c, 5);
-  CHECK(local.membership().index == r);
-  CHECK(local.membership().count == size);
+  for (bool staged : paths) {
+    CAPTURE(staged);
+    ex::Config c;
+    c.group_size = size == 1 ? 1 : 2;
+    c.stage_through_host = staged;
+    ex::Exchanger<ex::Ensemble, double> e(sagips::testing::comm(), c, 5);
+    exchange_test::check_path(e, staged);
+    Vector<double> g("g", 5);
+    Kokkos::deep_copy(g, double(r));
+    e.start(g, 1);
+    e.finish();
+    const int first = (r / c.group_size) * c.group_size;
+    const double expected = c.group_size == 1 ? r : (first + first + 1) / 2.0;
+    for (double got : host_values(g)) CHECK(got == expected);
+    CHECK(e.membership().index == r / c.group_size);
+    CHECK(e.membership().count == size / c.group_size);
+    ex::Exchanger<ex::Local, double> local(sagips::testing::comm(), c, 5);
+    CHECK(local.membership().index == r);
+    CHECK(local.membership().count == size);
+  }
 }
 
 TEST_CASE("parameter server: Downpour with sync_every = 1 on one worker equals plain SGD") {
@@ -183,33 +239,50 @@ TEST_CASE("parameter server: Downpour with sync_every = 1 on one worker equals p
   const std::size_t n = 4;
   const double lr = 0.1;
   const std::vector<double> target = {1.0, -2.0, 0.5, 3.0};
-  ex::Config c;
-  ex::Exchanger<ex::ParameterServer, double> e(sagips::testing::comm(), c, n);
-  CHECK(e.is_server() == (r == 0));
-  Vector<double> w("w", n);
   const int steps = 25;
-  if (e.is_server()) {
-    e.serve(w, [&](Vector<double> p, sagips::ConstVector<double> g) {
-      for (std::size_t i = 0; i < n; ++i) p(i) -= lr * g(i);
-    });
-    CHECK(e.stats().stale_updates == steps);
-    CHECK(e.stats().staleness_max == 0);
-  } else {
-    for (int t = 1; t <= steps; ++t) {
-      Vector<double> g("g", n);
-      for (std::size_t i = 0; i < n; ++i) g(i) = w(i) - target[i];  // gradient of 0.5 |w - target|^2
-      e.start(g, t);
-      e.finish();
-      for (std::size_t i = 0; i < n; ++i) w(i) -= 0.5 * g(i);  // the worker's own step: replaced by the pull
-      e.after_update(w);
+  std::vector<double> sgd(n, 0.0);
+  for (int t = 1; t <= steps; ++t)
+    for (std::size_t i = 0; i < n; ++i) sgd[i] -= lr * (sgd[i] - target[i]);
+  std::vector<double> trained[2];  // the worker's weights, [staged]
+  bool unstaged_path_staged = true;
+  for (bool staged : paths) {
+    CAPTURE(staged);
+    ex::Config c;
+    c.stage_through_host = staged;
+    ex::Exchanger<ex::ParameterServer, double> e(sagips::testing::comm(), c, n);
+    exchange_test::check_path(e, staged);
+    if (!staged) unstaged_path_staged = e.staged();
+    CHECK(e.is_server() == (r == 0));
+    Vector<double> w("w", n);
+    if (e.is_server()) {
+      e.serve(w, [&](Vector<double> p, sagips::ConstVector<double> g) {
+        const std::vector<double> pushed = host_values(g);
+        edit_on_host(p, [&](auto h) {
+          for (std::size_t i = 0; i < n; ++i) h(i) -= lr * pushed[i];
+        });
+      });
+      CHECK(e.stats().stale_updates == steps);
+      CHECK(e.stats().staleness_max == 0);
+    } else {
+      for (int t = 1; t <= steps; ++t) {
+        std::vector<double> grad = host_values(w);
+        for (std::size_t i = 0; i < n; ++i) grad[i] -= target[i];  // gradient of 0.5 |w - target|^2
+        auto g = device_vector(grad, "g");
+        e.start(g, t);
+        e.finish();
+        const std::vector<double> exchanged = host_values(g);
+        edit_on_host(w, [&](auto h) {  // the worker's own step: replaced by the pull
+          for (std::size_t i = 0; i < n; ++i) h(i) -= 0.5 * exchanged[i];
+        });
+        e.after_update(w);
+      }
+      e.worker_done();
+      trained[staged] = host_values(w);
+      // Equal to rounding (the compiler may contract the two updates into FMAs differently).
+      for (std::size_t i = 0; i < n; ++i) CHECK(trained[staged][i] == doctest::Approx(sgd[i]).epsilon(1e-14));
     }
-    e.worker_done();
-    std::vector<double> sgd(n, 0.0);
-    for (int t = 1; t <= steps; ++t)
-      for (std::size_t i = 0; i < n; ++i) sgd[i] -= lr * (sgd[i] - target[i]);
-    // Equal to rounding (the compiler may contract the two updates into FMAs differently).
-    for (std::size_t i = 0; i < n; ++i) CHECK(w(i) == doctest::Approx(sgd[i]).epsilon(1e-14));
   }
+  if (r != 0 && same_arithmetic(unstaged_path_staged)) CHECK(same_bits(trained[false], trained[true]));
 }
 
 TEST_CASE("parameter server: several workers, staleness tracked; EASGD follows its update rule") {
@@ -217,16 +290,22 @@ TEST_CASE("parameter server: several workers, staleness tracked; EASGD follows i
   if (size < 2) return;
   const int r = sagips::testing::rank();
   const std::size_t n = 3;
-  {
+  for (bool staged : paths) {
+    CAPTURE(staged);
     ex::Config c;
     c.sync_every = 2;
+    c.stage_through_host = staged;
     ex::Exchanger<ex::ParameterServer, float> e(sagips::testing::comm(), c, n);
+    exchange_test::check_path(e, staged);
     Vector<float> w("w", n);
     if (e.is_server()) {
       long applied = 0;
       e.serve(w, [&](Vector<float> p, sagips::ConstVector<float> g) {
         ++applied;
-        for (std::size_t i = 0; i < n; ++i) p(i) -= 0.01f * g(i);
+        const std::vector<float> pushed = host_values(g);
+        edit_on_host(p, [&](auto h) {
+          for (std::size_t i = 0; i < n; ++i) h(i) -= 0.01f * pushed[i];
+        });
       });
       CHECK(applied == 6L * (size - 1));
       if (size > 2) CHECK(e.stats().staleness_sum > 0);  // several workers: updates were stale
@@ -242,25 +321,29 @@ TEST_CASE("parameter server: several workers, staleness tracked; EASGD follows i
       e.worker_done();
     }
   }
-  if (size == 2) {  // EASGD: one elastic step by hand
-    ex::Config c;
-    c.algorithm = ex::PsAlgorithm::easgd;
-    c.easgd_alpha = 0.5;
-    ex::Exchanger<ex::ParameterServer, double> e(sagips::testing::comm(), c, 1);
-    Vector<double> w("w", 1);
-    Kokkos::deep_copy(w, r == 0 ? 2.0 : 10.0);
-    if (e.is_server()) {
-      e.serve(w, [](Vector<double>, sagips::ConstVector<double>) {});
-      CHECK(w(0) == 6.0);  // W_c - alpha (W_c - W_w) = 2 - 0.5 (2 - 10)
-    } else {
-      Vector<double> g("g", 1);
-      e.start(g, 1);
-      e.finish();
-      e.after_update(w);
-      CHECK(w(0) == 6.0);  // W_w - alpha (W_w - W_c) = 10 - 0.5 (10 - 2)
-      e.worker_done();
+  if (size == 2)  // EASGD: one elastic step by hand
+    for (bool staged : paths) {
+      CAPTURE(staged);
+      ex::Config c;
+      c.algorithm = ex::PsAlgorithm::easgd;
+      c.easgd_alpha = 0.5;
+      c.stage_through_host = staged;
+      ex::Exchanger<ex::ParameterServer, double> e(sagips::testing::comm(), c, 1);
+      exchange_test::check_path(e, staged);
+      Vector<double> w("w", 1);
+      Kokkos::deep_copy(w, r == 0 ? 2.0 : 10.0);
+      if (e.is_server()) {
+        e.serve(w, [](Vector<double>, sagips::ConstVector<double>) {});
+        CHECK(host_values(w)[0] == 6.0);  // W_c - alpha (W_c - W_w) = 2 - 0.5 (2 - 10)
+      } else {
+        Vector<double> g("g", 1);
+        e.start(g, 1);
+        e.finish();
+        e.after_update(w);
+        CHECK(host_values(w)[0] == 6.0);  // W_w - alpha (W_w - W_c) = 10 - 0.5 (10 - 2)
+        e.worker_done();
+      }
     }
-  }
 }
 
 TEST_CASE("impossible configurations fail on every rank with one message") {
@@ -284,17 +367,26 @@ TEST_CASE("impossible configurations fail on every rank with one message") {
 
 TEST_CASE("a non-finite gradient is never sent: start() zeroes it and says so") {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
-  ex::Exchanger<ex::Allreduce, float> e(sagips::testing::comm(), ex::Config{}, 3);
-  Vector<float> g("g", 3);
-  Kokkos::deep_copy(g, 1.0f);
-  if (r == size - 1) g(1) = std::nanf("");
-  CHECK(e.start(g, 12) == (r != size - 1));
-  e.finish();
-  // The poisoned rank contributed zeros: no peer received a NaN.
-  for (std::size_t i = 0; i < 3; ++i) {
-    CHECK(std::isfinite(g(i)));
-    CHECK(g(i) == doctest::Approx(double(size - 1) / size));
+  std::vector<float> got[2];
+  bool unstaged_path_staged = true;
+  for (bool staged : paths) {
+    CAPTURE(staged);
+    ex::Exchanger<ex::Allreduce, float> e(sagips::testing::comm(), on_path(ex::Config{}, staged), 3);
+    exchange_test::check_path(e, staged);
+    if (!staged) unstaged_path_staged = e.staged();
+    Vector<float> g("g", 3);
+    Kokkos::deep_copy(g, 1.0f);
+    if (r == size - 1) edit_on_host(g, [](auto h) { h(1) = std::nanf(""); });
+    CHECK(e.start(g, 12) == (r != size - 1));
+    e.finish();
+    // The poisoned rank contributed zeros: no peer received a NaN.
+    got[staged] = host_values(g);
+    for (float x : got[staged]) {
+      CHECK(std::isfinite(x));
+      CHECK(x == doctest::Approx(double(size - 1) / size));
+    }
   }
+  if (same_arithmetic(unstaged_path_staged)) CHECK(same_bits(got[false], got[true]));
 }
 
 TEST_CASE("drift is zero for equal copies and measures the spread otherwise") {
