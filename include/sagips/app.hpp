@@ -120,12 +120,12 @@ class App {
       if (!generate_) real_data_pipeline([&make_pipeline] { return make_pipeline(); });
       const HostMatrix<T> data = real_data(env, pipeline);
       events_ = static_cast<long>(data.extent(0));
-      if (env.is_root())
-        std::printf("%s: %d rank(s) on %s, %ld real events, strategy %s, loss %s\n",
-                    std::filesystem::path(argv[0]).filename().c_str(),
-                    env.size(), env.execution_space().c_str(), static_cast<long>(data.extent(0)),
-                    xcfg_.strategy.c_str(), train_.loss.c_str());
       Trainer trainer(env.comm(), train_, xcfg_, pipeline, data);
+      if (env.is_root())
+        std::printf("%s: %d rank(s) on %s, %ld real events, strategy %s (gradients from %s), loss %s\n",
+                    std::filesystem::path(argv[0]).filename().c_str(), env.size(), env.execution_space().c_str(),
+                    static_cast<long>(data.extent(0)), trainer.exchanger().name(), trainer.exchanger().path().c_str(),
+                    trainer.config().loss.c_str());
       data_identity_ = trainer.data_identity();
       result_.gan = trainer.train();
       if (fit_) fit_events(env, pipeline, data);

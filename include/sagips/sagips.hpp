@@ -13,3 +13,4 @@
 #include "sagips/core.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/app.hpp"
+#include "sagips/version.hpp"

@@ -4,8 +4,11 @@
 
 #include "sagips/train/broadcast.hpp"
 #include "sagips/train/checkpoint.hpp"
+#include "sagips/train/checkpoint_file.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/data_identity.hpp"
 #include "sagips/train/estimates.hpp"
+#include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
 #include "sagips/train/phases.hpp"
@@ -15,4 +18,5 @@
 #include "sagips/train/sampler.hpp"
 #include "sagips/train/schedule.hpp"
 #include "sagips/train/step.hpp"
+#include "sagips/train/stop.hpp"
 #include "sagips/train/trainer.hpp"

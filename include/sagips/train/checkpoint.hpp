@@ -14,15 +14,9 @@
 // `latest` as they were; a failed .partial folder is removed so that it does not hold the space. A
 // crash at any point leaves `latest` naming a complete checkpoint (or absent: no checkpoint yet).
 //
-// Each rank file (format 3) starts with the run's resume fingerprint, so a resume with a different
-// configuration or rank count is refused with the differences named, and ends with a checksum of
-// everything before it, so a file changed on disk is refused instead of resumed from.
-//
-// Formats: 3 is 2 with the exchange's state in the trainer's state (the error-feedback residual of
-// wire compression, exchanger.hpp). A format-2 file is still read: it predates compression, so its
-// fingerprint counts as "compression": "none" (a resume with compression on is refused, naming it),
-// and a reader that takes (BinaryReader&, int format) is told 2, so it reads no exchange state (the
-// residual of an uncompressed exchange is zero). Format 1 (no checksum) is refused.
+// Each rank file (checkpoint_file.hpp) carries the run's resume fingerprint and a checksum, so a
+// resume with a different configuration or rank count, or from a file changed on disk, is refused
+// with the reason named.
 
 #include <mpi.h>
 
@@ -31,71 +25,19 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "sagips/core/error.hpp"
 #include "sagips/core/files.hpp"
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/watchdog.hpp"
+#include "sagips/train/checkpoint_file.hpp"
 #include "sagips/train/config.hpp"
 
 namespace sagips::train {
 
 namespace detail {
-inline std::string step_name(long step) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "step-%08ld", step);
-  return buf;
-}
-// The step of a folder name "step-00001000" (exactly eight digits), or -1.
-inline long parse_step_name(const std::string& name) {
-  if (name.size() != 13 || name.rfind("step-", 0) != 0) return -1;
-  long step = 0;
-  for (std::size_t i = 5; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return -1;
-    step = step * 10 + (name[i] - '0');
-  }
-  return step;
-}
-inline std::string rank_file(int rank) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "rank-%04d.bin", rank);
-  return buf;
-}
-// "lr_generator: checkpoint 0.0002, this run 0.0001; exchange.group_size: checkpoint 2, this run 4" for
-// the keys that differ, nested records named by their path (never a whole record twice).
-inline std::string describe_differences(const nlohmann::json& saved, const nlohmann::json& now,
-                                        const std::string& prefix = "") {
-  std::string out;
-  auto add = [&](const std::string& text) { out += (out.empty() || text.empty() ? "" : "; ") + text; };
-  auto show = [](const nlohmann::json& v) { return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
-  if (!saved.is_object() || !now.is_object()) {
-    if (saved != now) add((prefix.empty() ? "the record" : prefix) + ": checkpoint " + show(saved) + ", this run " + show(now));
-    return out;
-  }
-  for (auto it = now.begin(); it != now.end(); ++it) {
-    const std::string key = prefix + it.key();
-    if (!saved.contains(it.key()))
-      add(key + ": checkpoint (absent), this run " + show(it.value()));
-    else if (saved[it.key()].is_object() && it.value().is_object())
-      add(describe_differences(saved[it.key()], it.value(), key + "."));
-    else if (saved[it.key()] != it.value())
-      add(key + ": checkpoint " + show(saved[it.key()]) + ", this run " + show(it.value()));
-  }
-  for (auto it = saved.begin(); it != saved.end(); ++it)
-    if (!now.contains(it.key())) add(prefix + it.key() + ": checkpoint " + show(it.value()) + ", this run (absent)");
-  return out;
-}
-// The last section of a rank file: the checksum of all bytes before it.
-inline std::string checksum_trailer(std::uint64_t sum) {
-  std::ostringstream os;
-  BinaryWriter(os).value("checksum", sum);
-  return os.str();
-}
 // Rank 0's string to every rank.
 inline void broadcast(MPI_Comm comm, std::string& s) {
   unsigned long long n = s.size();
@@ -139,17 +81,8 @@ class CheckpointStore {
 
     // 1. This rank's file, built in memory so that its checksum can close it.
     try {
-      std::ostringstream os;
-      BinaryWriter w(os);
-      w.string("magic", magic());
-      w.string("fingerprint", fingerprint.dump());
-      w.value("ranks", size_);
-      w.value("rank", rank_);
-      w.value("step", step);
-      write_state(w);
-      std::string bytes = std::move(os).str();
-      bytes += detail::checksum_trailer(files::checksum64(bytes));
-      files::write_file_durably(partial / detail::rank_file(rank_), bytes);
+      files::write_file_durably(partial / detail::rank_file(rank_),
+                                detail::encode_rank_file(fingerprint, size_, rank_, step, write_state));
     } catch (const std::exception& e) {
       error = context + e.what();
     }
@@ -248,7 +181,7 @@ class CheckpointStore {
       const auto bytes = files::read_file_if_present(file);
       SAGIPS_REQUIRE(bytes, "cannot open " << file.string() << ": " << files::describe_errno(ENOENT) << " ("
                                            << describe_rank_files(folder) << ")");
-      step = read_rank_file(file.string(), *bytes, fingerprint, read_state);
+      step = detail::decode_rank_file(file.string(), *bytes, fingerprint, size_, rank_, read_state);
       SAGIPS_REQUIRE(step == detail::parse_step_name(name),
                      file.string() << " holds step " << step << ", not the step its folder is named after");
     } catch (const std::exception& e) {
@@ -259,10 +192,6 @@ class CheckpointStore {
   }
 
  private:
-  static std::string magic() { return "sagips-checkpoint-3"; }
-  static std::string format2_magic() { return "sagips-checkpoint-2"; }
-  static std::string old_magic() { return "sagips-checkpoint-1"; }
-
   // The folder name in `latest` ("" when there is no `latest`: no checkpoint yet). An empty or
   // unreadable `latest`, or one naming a folder that is not there, is an error: taking it for "no
   // checkpoint" would restart the run from step 1 and prune the good checkpoints.
@@ -319,13 +248,7 @@ class CheckpointStore {
       try {
         const auto bytes = files::read_file_if_present(e.path());
         if (!bytes) continue;
-        std::istringstream in(*bytes);
-        BinaryReader r(in, e.path().string());
-        std::string m, fp;
-        int ranks = 0;
-        r.string("magic", m, 64);
-        r.string("fingerprint", fp);
-        r.value("ranks", ranks);
+        const int ranks = detail::recorded_ranks(e.path().string(), *bytes);
         const std::string name = folder.filename().string();
         if (ranks == size_)
           return name + " is a checkpoint of " + std::to_string(ranks) + " ranks, like this run: " +
@@ -336,69 +259,6 @@ class CheckpointStore {
       }
     }
     return folder.filename().string() + " holds no readable rank file";
-  }
-
-  // Checks the magic and the checksum, then the fingerprint, rank count and rank; then the state.
-  template <class ReadState>
-  long read_rank_file(const std::string& file, const std::string& bytes, const nlohmann::json& fingerprint,
-                      ReadState& read_state) {
-    std::string m;
-    try {
-      std::istringstream head(bytes);
-      BinaryReader(head, file).string("magic", m, 64);
-    } catch (const Error& e) {
-      throw Error(file + " is not a sagips checkpoint (" + e.what() + ")");
-    }
-    SAGIPS_REQUIRE(m != old_magic(), file << " is a checkpoint of an older sagips (format 1, without a checksum); "
-                                          << "this sagips reads formats 2 and 3: resume with the sagips that wrote "
-                                          << "it, or start a new run");
-    SAGIPS_REQUIRE(m == magic() || m == format2_magic(), file << " is not a sagips checkpoint");
-    const int format = m == magic() ? 3 : 2;
-    const std::size_t trailer = detail::checksum_trailer(0).size();
-    SAGIPS_REQUIRE(bytes.size() > trailer, file << " is truncated: it ends before its checksum");
-    const std::string body = bytes.substr(0, bytes.size() - trailer);
-    std::uint64_t stored = 0;
-    {
-      std::istringstream tail(bytes.substr(bytes.size() - trailer));
-      BinaryReader(tail, file).value("checksum", stored);
-    }
-    const std::uint64_t computed = files::checksum64(body);
-    SAGIPS_REQUIRE(stored == computed, file << " is corrupt: its contents do not match its checksum (stored "
-                                            << std::hex << stored << ", computed " << computed << ")");
-
-    std::istringstream in(body);
-    BinaryReader r(in, file);
-    std::string fp;
-    r.string("magic", m);
-    r.string("fingerprint", fp);
-    auto saved = nlohmann::json::parse(fp, nullptr, false);
-    SAGIPS_REQUIRE(!saved.is_discarded(), file << ": corrupt configuration record");
-    // Format 2 predates wire compression: its runs had none.
-    if (format == 2 && saved.is_object() && saved.contains("exchange") && saved["exchange"].is_object() &&
-        !saved["exchange"].contains("compression"))
-      saved["exchange"]["compression"] = "none";
-    int ranks = 0, rank = -1;
-    r.value("ranks", ranks);
-    r.value("rank", rank);
-    const std::string folder = std::filesystem::path(file).parent_path().string();
-    SAGIPS_REQUIRE(ranks == size_, "the checkpoint in " << folder << " was written by " << ranks
-                                                        << " ranks; this run has " << size_);
-    SAGIPS_REQUIRE(rank == rank_, file << " belongs to rank " << rank);
-    // The saved record passes through today's fingerprint rules (an option that became operational
-    // since it was written does not block the resume).
-    const nlohmann::json saved_fp = resume_fingerprint(saved);
-    SAGIPS_REQUIRE(saved_fp == fingerprint, "the checkpoint in " << folder << " was written by a different configuration ("
-                                                              << detail::describe_differences(saved_fp, fingerprint)
-                                                              << ")");
-    long step = -1;
-    r.value("step", step);
-    if constexpr (std::is_invocable_v<ReadState&, BinaryReader&, int>)
-      read_state(r, format);
-    else
-      read_state(r);
-    const auto left = static_cast<long long>(body.size()) - static_cast<long long>(in.tellg());
-    SAGIPS_REQUIRE(left == 0, file << " holds " << left << " bytes of state that this run does not read");
-    return step;
   }
 
   // Committed checkpoint folders (step-XXXXXXXX), oldest first.

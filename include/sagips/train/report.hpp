@@ -8,12 +8,14 @@
 
 #include <mpi.h>
 
+#include <Kokkos_Core.hpp>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/watchdog.hpp"
@@ -38,6 +40,17 @@ inline std::vector<std::string> metric_columns(const std::vector<std::string>& n
   return c;
 }
 
+namespace detail {
+// sums += losses, on the device. (A free function: nvcc refuses a device lambda in a private member.)
+inline void add_loss_sums(Kokkos::View<double*, MemSpace> sums, Kokkos::View<const double*, MemSpace> losses) {
+  Kokkos::parallel_for(
+      "sagips::train::add_losses", Kokkos::RangePolicy<ExecSpace>(0, 1), KOKKOS_LAMBDA(int) {
+        sums(0) += losses(0);
+        sums(1) += losses(1);
+      });
+}
+}  // namespace detail
+
 class Reporter {
  public:
   // estimate(step) gives this rank's parameter means and spreads (called on the reporter only);
@@ -56,9 +69,9 @@ class Reporter {
     }, "the opening of metrics.csv");
   }
 
+  // A step's losses join the sums since the last row, in device memory (nothing waits for them).
   void add(const StepOutcome& o) {
-    loss_d_ += o.loss_d_sum;
-    loss_g_ += o.loss_g_sum;
+    detail::add_loss_sums(sums_, o.losses);
     events_ += o.events;
   }
 
@@ -67,11 +80,12 @@ class Reporter {
   template <class Weights>
   void report(long step, const Weights& weights, double steps_per_second,
               const std::function<ParameterStats(long)>& estimate) {
-    double local[3] = {loss_d_, loss_g_, static_cast<double>(events_)};
+    Kokkos::deep_copy(host_sums_, sums_);  // the one read of the losses, once per row
+    double local[3] = {host_sums_(0), host_sums_(1), static_cast<double>(events_)};
     double global[3] = {0, 0, 0};
     const std::string what = "the metrics reduction of step " + std::to_string(step);
     mpi::allreduce(local, global, 3, MPI_DOUBLE, MPI_SUM, workers_, what);
-    loss_d_ = loss_g_ = 0;
+    Kokkos::deep_copy(ExecSpace(), sums_, 0.0);
     events_ = 0;
     last_step_ = step;
     const double ld = global[2] > 0 ? global[0] / global[2] : 0, lg = global[2] > 0 ? global[1] / global[2] : 0;
@@ -104,14 +118,16 @@ class Reporter {
   void set_last_step(long step) { last_step_ = step; }
 
   void save(BinaryWriter& w) const {
-    w.value("report.loss_d", loss_d_);
-    w.value("report.loss_g", loss_g_);
+    Kokkos::deep_copy(host_sums_, sums_);
+    w.value("report.loss_d", host_sums_(0));
+    w.value("report.loss_g", host_sums_(1));
     w.value("report.loss_events", events_);
     w.value("report.last_step", last_step_);
   }
   void load(BinaryReader& r) {
-    r.value("report.loss_d", loss_d_);
-    r.value("report.loss_g", loss_g_);
+    r.value("report.loss_d", host_sums_(0));
+    r.value("report.loss_g", host_sums_(1));
+    Kokkos::deep_copy(sums_, host_sums_);
     r.value("report.loss_events", events_);
     r.value("report.last_step", last_step_);
   }
@@ -124,7 +140,9 @@ class Reporter {
   std::vector<double> truth_;
   ProgressLine progress_;
   MetricsCsv metrics_;
-  double loss_d_ = 0, loss_g_ = 0;  // sums of (mean loss x events) since the last row
+  // Sums of (mean loss x events) since the last row, {L_D, L_G}, in device memory (and its mirror).
+  Kokkos::View<double*, MemSpace> sums_{"sagips::train::loss_sums", 2};
+  typename Kokkos::View<double*, MemSpace>::HostMirror host_sums_ = Kokkos::create_mirror_view(sums_);
   long events_ = 0;
   long last_step_ = 0;
 };

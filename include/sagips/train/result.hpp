@@ -40,6 +40,7 @@ struct ParameterResult {
 
 struct TrainingResult {
   std::string problem, strategy;
+  std::string exchange_path;                        // where the gradients travel from (Exchanger::path())
   std::vector<ParameterResult> parameters;
   int members = 1;                                  // independent models behind the estimate
   std::vector<std::vector<double>> member_estimates;  // [member][parameter]
@@ -59,6 +60,7 @@ struct TrainingResult {
     nlohmann::json j;
     j["problem"] = problem;
     j["strategy"] = strategy;
+    j["exchange_path"] = exchange_path;
     std::vector<std::string> names;
     std::vector<double> estimate, gmean, gspread;
     nlohmann::json sigma = nlohmann::json::array(), truth = nlohmann::json::array(), residual = nlohmann::json::array();
@@ -104,6 +106,7 @@ struct TrainingResult {
     TrainingResult r;
     r.problem = j.at("problem");
     r.strategy = j.at("strategy");
+    r.exchange_path = j.value("exchange_path", "");
     const auto& p = j.at("parameters");
     const auto opt = [](const nlohmann::json& v) { return v.is_null() ? std::optional<double>() : std::optional<double>(v.get<double>()); };
     for (std::size_t k = 0; k < p.at("names").size(); ++k) {

@@ -83,12 +83,29 @@ class FinitenessVote {
 
 // What a step leaves for the report.
 struct StepOutcome {
-  double loss_d_sum = 0, loss_g_sum = 0;  // mean loss x events, this rank
+  // {L_D x events, L_G x events} of this rank, in device memory: read only when a metrics row is
+  // written (train/report.hpp), so that no step waits for a loss value.
+  Kokkos::View<double*, MemSpace> losses;
   long events = 0;                        // fake events this rank simulated
   std::vector<int> nonfinite_ranks;       // not empty: no update was applied on any rank
   std::vector<int> failed_ranks;          // not empty: a pipeline refused the step (no update applied)
   std::string problem;                    // this rank's pipeline's reason, when it refused
 };
+
+namespace detail {
+// losses = {n L_D(fake) + n L_D(real), n L_G}, in double as the host would form them, without waiting.
+// (A free function: nvcc refuses a device lambda in a private member function.)
+template <class T>
+void step_loss_sums(Kokkos::View<double*, MemSpace> losses, loss::DeviceValue<T> g, loss::DeviceValue<T> d_fake,
+                    loss::DeviceValue<T> d_real, int n) {
+  Kokkos::parallel_for(
+      "sagips::train::step_losses", Kokkos::RangePolicy<ExecSpace>(0, 1), KOKKOS_LAMBDA(int) {
+        losses(0) = static_cast<double>(static_cast<T>(n) * d_fake());
+        losses(0) += static_cast<double>(static_cast<T>(n) * d_real());
+        losses(1) = static_cast<double>(static_cast<T>(n) * g());
+      });
+}
+}  // namespace detail
 
 template <class Pipeline, class Generator, class Discriminator, class Loss>
 class GanStep {
@@ -117,6 +134,11 @@ class GanStep {
     d_events_ = Matrix<T>("sagips::train::d_events", N, D);
     d_weights_ = Vector<T>("sagips::train::d_weights", N);
     real_ = Matrix<T>("sagips::train::real_batch", N, D);
+    loss_g_ = loss::DeviceValue<T>("sagips::train::loss_g");
+    loss_d_fake_ = loss::DeviceValue<T>("sagips::train::loss_d_fake");
+    loss_d_real_ = loss::DeviceValue<T>("sagips::train::loss_d_real");
+    loss_unread_ = loss::DeviceValue<T>("sagips::train::loss_unread");
+    losses_ = Kokkos::View<double*, MemSpace>("sagips::train::step_losses", 2);
   }
 
   Pipeline& pipeline() { return pipeline_; }
@@ -143,35 +165,41 @@ class GanStep {
     scaling_.forward(u, params_);
     times.generator += clock.lap();
 
-    // Pipeline: p -> fake events (and weights, for weighting stages). When it refuses this step's
-    // parameters, the rank still takes part in the step's exchanges and vote, and every rank learns it.
-    Fake fake;
-    if (problem_.empty()) guard(step, [&] { fake = pipeline_.forward(params_, cfg_.events_per_sample, keys); });
-    if (!problem_.empty()) return refused_step(step, m, exchange, disc_exchange, workers, out);
-    const int n = fake.count;
-    out.events = n;
-    times.pipeline += clock.lap();
-
-    // Discriminator on the fakes; the generator's loss and the discriminator's fake loss; one sweep back.
-    const auto rows = std::make_pair(0, n);
-    const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
-    const T norm = static_cast<T>(n);
-    const auto d_out_g = Kokkos::subview(d_out_fake_g_, rows, Kokkos::ALL);
-    const auto d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
+    // Pipeline: p -> fake events (and weights, for weighting stages); the discriminator on the fakes,
+    // the generator's loss and the discriminator's fake loss, one sweep back through the discriminator,
+    // the pipeline and the generator. The pipeline's verdict on the theory's values is asked for only
+    // then, when everything is enqueued (a device never waits for it mid-step). When it refuses this
+    // step's parameters, the rank still takes part in the step's exchanges and vote, and every rank
+    // learns it.
+    int n = 0;
     Vector<T> d_weights;
-    if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
-    out.loss_g_sum = n * loss_.template evaluate<T>(o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
-    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
-    out.loss_d_sum = n * loss_.template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
-    disc.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
-    times.discriminator += clock.lap();
-
-    // Back through the pipeline and the generator.
-    pipeline_.vjp(d_events, d_weights, d_params_);
-    scaling_.vjp(d_params_, d_unit_);
-    times.pipeline += clock.lap();
-    gen.backward(gen_ctx_, d_unit_, Matrix<T>(), nn::ParamGrad::overwrite);
-    times.generator += clock.lap();
+    if (problem_.empty())
+      guard(step, [&] {
+        const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, true, sim::Checks::deferred);
+        n = fake.count;
+        times.pipeline += clock.lap();
+        const auto rows = std::make_pair(0, n);
+        const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
+        const T norm = static_cast<T>(n);
+        const auto d_out_g = Kokkos::subview(d_out_fake_g_, rows, Kokkos::ALL);
+        const auto d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
+        if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
+        loss::evaluate_to(loss_, loss_g_, o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
+        const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
+        loss::evaluate_to(loss_, loss_d_fake_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+        disc.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
+        times.discriminator += clock.lap();
+        pipeline_.vjp(d_events, d_weights, d_params_);
+        scaling_.vjp(d_params_, d_unit_);
+        times.pipeline += clock.lap();
+        gen.backward(gen_ctx_, d_unit_, Matrix<T>(), nn::ParamGrad::overwrite);
+        times.generator += clock.lap();
+        pipeline_.check();
+      });
+    if (!problem_.empty()) return refused_step(step, m, exchange, disc_exchange, workers, out);
+    out.events = n;
+    const auto rows = std::make_pair(0, n);
+    const T norm = static_cast<T>(n);
 
     // The exchange of the generator's gradients starts; the ranks' verdicts on them travel beside it.
     const bool finite = exchange.start(gen.grads(), step);
@@ -184,7 +212,9 @@ class GanStep {
     shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
     const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
     const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
-    out.loss_d_sum += n * loss_.template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+    loss::evaluate_to(loss_, loss_d_real_, o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+    detail::step_loss_sums<T>(losses_, loss_g_, loss_d_fake_, loss_d_real_, n);
+    out.losses = losses_;
     disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
     real_ctx_.progress = nullptr;
     if (disc_exchange) {
@@ -227,7 +257,8 @@ class GanStep {
     const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank),
                                 static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(j) << 48)};
     auto& disc = m.discriminator();
-    if (!problem_.empty()) {  // an earlier update of this step was refused: only the collective part
+    if (!problem_.empty()) {  // this step was refused: only the collective part, with nothing to add
+      Kokkos::deep_copy(ExecSpace(), disc.grads(), T(0));
       if (disc_exchange) {
         disc_exchange->start(disc.grads(), step);
         disc_exchange->finish();
@@ -236,21 +267,23 @@ class GanStep {
     }
     fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
     scaling_.forward(m.generator().forward(gen_ctx_, noise_), params_);
-    Fake fake;
-    guard(step, [&] { fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false); });
+    guard(step, [&] {
+      const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false, sim::Checks::deferred);
+      const int n = fake.count;
+      const auto rows = std::make_pair(0, n);
+      const T norm = static_cast<T>(n);
+      const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
+      const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
+      loss::evaluate_to(loss_, loss_unread_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
+      disc.backward(fake_ctx_, d_out_fd, Matrix<T>(), nn::ParamGrad::overwrite);
+      shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+      const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
+      const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
+      loss::evaluate_to(loss_, loss_unread_, o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
+      disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
+      pipeline_.check();
+    });
     if (!problem_.empty()) return extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
-    const int n = fake.count;
-    const auto rows = std::make_pair(0, n);
-    const T norm = static_cast<T>(n);
-    const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
-    const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
-    loss_.template evaluate<T>(o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
-    disc.backward(fake_ctx_, d_out_fd, Matrix<T>(), nn::ParamGrad::overwrite);
-    shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
-    const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
-    const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
-    loss_.template evaluate<T>(o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
-    disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
     if (disc_exchange) {
       disc_exchange->start(disc.grads(), step);
       disc_exchange->finish();
@@ -259,19 +292,27 @@ class GanStep {
     m.discriminator_optimizer().step(disc.params(), disc.grads());
   }
 
-  // Runs f (the pipeline); an Error it throws (a theory's negative or non-finite density, most often
-  // because the generator's weights diverged and its parameters are not finite) becomes this rank's
-  // problem of the step, described.
+  // Runs f (the pipeline and what follows it until its verdict); an Error it throws (a theory's negative
+  // or non-finite density, most often because the generator's weights diverged and its parameters are
+  // not finite) becomes this rank's problem of the step, described.
   template <class F>
   void guard(long step, F&& f) {
     try {
       f();
-    } catch (const Error& e) {
+    } catch (const Error& caught) {
+      // What failed after a deferred forward (a normalizer of no events, say) may only be the
+      // consequence of a refused density: the pipeline's verdict, when it has one, is the reason.
+      std::string reason = caught.what();
+      try {
+        pipeline_.check();
+      } catch (const Error& e) {
+        reason = e.what();
+      }
       auto h = Kokkos::create_mirror_view_and_copy(HostSpace(), params_);
       bool finite = true;
       for (std::size_t i = 0; i < h.extent(0); ++i)
         for (std::size_t j = 0; j < h.extent(1); ++j) finite = finite && std::isfinite(static_cast<double>(h(i, j)));
-      problem_ = finite ? "the pipeline refused the parameters of step " + std::to_string(step) + ": " + e.what()
+      problem_ = finite ? "the pipeline refused the parameters of step " + std::to_string(step) + ": " + reason
                         : "the generator proposed non-finite parameters at step " + std::to_string(step) +
                               ": its weights have diverged (learning rates too high?)";
     }
@@ -282,7 +323,7 @@ class GanStep {
   template <class GenExchange, class DiscExchange>
   StepOutcome refused_step(long step, Models& m, GenExchange& exchange, DiscExchange* disc_exchange, MPI_Comm workers,
                            StepOutcome& out) {
-    Kokkos::deep_copy(m.generator().grads(), std::numeric_limits<T>::quiet_NaN());
+    Kokkos::deep_copy(ExecSpace(), m.generator().grads(), std::numeric_limits<T>::quiet_NaN());
     exchange.start(m.generator().grads(), step);
     vote_.start(Verdict::pipeline_failed, workers);
     if (disc_exchange) {
@@ -300,7 +341,7 @@ class GanStep {
   // Standard normal noise times `scale` (0: all zero, the generator a point estimate).
   static void fill_noise(Matrix<T> noise, const random::StepKeys& keys, random::Purpose purpose, double scale) {
     if (scale == 0) {
-      Kokkos::deep_copy(noise, T(0));
+      Kokkos::deep_copy(ExecSpace(), noise, T(0));
       return;
     }
     random::fill_normal(noise, random::CounterRng(keys, purpose));
@@ -324,6 +365,8 @@ class GanStep {
   Matrix<T> noise_, params_, d_params_, d_unit_;
   Matrix<T> d_out_fake_g_, d_out_fake_d_, d_out_real_, d_events_, real_;
   Vector<T> d_weights_;
+  loss::DeviceValue<T> loss_g_, loss_d_fake_, loss_d_real_, loss_unread_;  // (the extra updates' are not read)
+  Kokkos::View<double*, MemSpace> losses_;
 };
 
 }  // namespace sagips::train

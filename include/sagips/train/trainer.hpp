@@ -369,6 +369,7 @@ class Trainer {
     TrainingResult r;
     r.problem = sim::theory_name<Theory>();
     r.strategy = exchanger_.name();
+    r.exchange_path = exchanger_.path();
     r.ranks = size_;
     r.training_ranks = static_cast<int>(member_of.size());
     r.samples = samples;
