@@ -174,12 +174,13 @@ int main(int argc, char** argv) {
       auto rows_of = [&](auto s) {
         using S = decltype(s);
         rows.push_back(time_strategy<S>(c, n, repeats, disc));
-        if constexpr (ex::Traits<S>::compressible)
+        if constexpr (ex::Traits<S>::compressible) {
           for (ex::Compression f : {ex::Compression::bf16, ex::Compression::fp16}) {
             ex::Config compressed = c;
             compressed.compression = f;
             rows.push_back(time_strategy<S>(compressed, n, repeats, disc));
           }
+        }
       };
       std::apply([&](auto... s) { (rows_of(s), ...); }, Rows{});
       sagips::bench::Table table({"strategy", "exchange ms", "/ MPI_Allreduce", "with D ms", "hidden"});

@@ -274,8 +274,8 @@ class Scenario:
         rc, out = self.job(["--version"])
         print(out)
         self.expect(rc == 0, f"--version: exit code {rc}")
-        self.expect(re.search(r"^sagips \d+\.\d+\.\d+; kokkos \d+\.\d+\.\d+ \w+; mpi .+$", out.strip()),
-                    "--version does not print 'sagips X.Y.Z; kokkos ...; mpi ...' once")
+        lines = [l for l in out.splitlines() if re.match(r"^sagips \d+\.\d+\.\d+; kokkos \d+\.\d+\.\d+ \w+; mpi .+$", l)]
+        self.expect(len(lines) == 1, "--version does not print 'sagips X.Y.Z; kokkos ...; mpi ...' once")
         out_dir = os.path.join(self.work, "version")
         rc, out = self.job(JOB + ["--output", out_dir])
         versions = json.loads(read(os.path.join(out_dir, "summary.json"))).get("versions", {})

@@ -22,7 +22,9 @@
 //   long long sagips_fault_count();            // failures injected since the last arming
 
 // Both pwrite and pwrite64 are defined below: without this, the build's _FILE_OFFSET_BITS=64 would
-// turn the first into a second definition of pwrite64.
+// turn the first into a second definition of pwrite64. A compiler driver that includes system headers
+// before this line (nvcc does) keeps the 64-bit names: then `pwrite` already means pwrite64 and is
+// defined once, below, under that name (see SAGIPS_PWRITE_IS_PWRITE64).
 #undef _FILE_OFFSET_BITS
 
 #include <dlfcn.h>
@@ -38,6 +40,10 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#if defined(__USE_FILE_OFFSET64)
+#define SAGIPS_PWRITE_IS_PWRITE64 1
+#endif
 
 namespace {
 
@@ -174,12 +180,14 @@ __attribute__((visibility("default"))) ssize_t write(int fd, const void* buf, si
   return ok == 0 ? -1 : next(fd, buf, static_cast<size_t>(ok));
 }
 
+#ifndef SAGIPS_PWRITE_IS_PWRITE64
 __attribute__((visibility("default"))) ssize_t pwrite(int fd, const void* buf, size_t n, off_t at) {
   static const auto next = real<PwriteFn>("pwrite");
   if (n == 0) return next(fd, buf, n, at);
   const long long ok = allowed(Op::write, static_cast<long long>(n), nullptr, nullptr, fd);
   return ok == 0 ? -1 : next(fd, buf, static_cast<size_t>(ok), at);
 }
+#endif
 
 __attribute__((visibility("default"))) ssize_t pwrite64(int fd, const void* buf, size_t n, off64_t at) {
   static const auto next = real<ssize_t (*)(int, const void*, size_t, off64_t)>("pwrite64");

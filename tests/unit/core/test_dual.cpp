@@ -373,18 +373,22 @@ std::vector<std::pair<double, double>> in_kernel(const std::vector<int>& fs, con
   Kokkos::deep_copy(y, hy);
   Kokkos::parallel_for(
       "math_functions", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int i) {
-        S r;
+        // Every capture is used before the `if constexpr`: nvcc refuses a device lambda whose first
+        // use of a capture is inside one (tests/lint/nvcc_rules.py keeps it so).
+        const int fi = f(i);
+        const double xi = x(i), yi = y(i);
+        double value = 0, derivative = 0;
         if constexpr (sagips::autodiff::is_dual_v<S>) {
           using T = typename S::value_type;
-          const S a = S::variable(T(x(i)), 0);
-          r = f(i) < num_unary ? unary(f(i), a) : binary(f(i) - num_unary, a, T(y(i)));
-          out(i, 0) = r.v;
-          out(i, 1) = r.d[0];
+          const S a = S::variable(T(xi), 0);
+          const S r = fi < num_unary ? unary(fi, a) : binary(fi - num_unary, a, T(yi));
+          value = r.v;
+          derivative = r.d[0];
         } else {
-          r = f(i) < num_unary ? unary(f(i), S(x(i))) : binary(f(i) - num_unary, S(x(i)), S(y(i)));
-          out(i, 0) = r;
-          out(i, 1) = 0;
+          value = fi < num_unary ? unary(fi, S(xi)) : binary(fi - num_unary, S(xi), S(yi));
         }
+        out(i, 0) = value;
+        out(i, 1) = derivative;
       });
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
   std::vector<std::pair<double, double>> result(n);
