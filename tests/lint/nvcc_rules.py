@@ -59,27 +59,29 @@ def strip(text):
     return "".join(out)
 
 
-def matching_brace(text, open_at):
+def matching(text, open_at, opening="{", closing="}"):
+    """The index of the bracket that closes the one at open_at (len(text) if none does)."""
     depth = 0
     for k in range(open_at, len(text)):
-        if text[k] == "{":
+        if text[k] == opening:
             depth += 1
-        elif text[k] == "}":
+        elif text[k] == closing:
             depth -= 1
             if depth == 0:
                 return k
     return len(text)
 
 
-def private_lambdas(text):
-    """Line numbers of KOKKOS_LAMBDA inside a private/protected section of a class body."""
-    hits, stack, pending_class = [], [], False
-    for number, line in enumerate(text.splitlines(), 1):
+def class_scopes(lines):
+    """Walks the lines, yielding (number, line, stack) with stack the access of each enclosing scope,
+    innermost last (None for a scope that is not a class body), the line's own access label applied;
+    the line's braces are applied after the yield. After the last line the stack is the final one."""
+    stack, pending_class = [], False
+    for number, line in enumerate(lines, 1):
         m = ACCESS.match(line)
         if m and stack and stack[-1] is not None:
             stack[-1] = m.group(1)
-        if "KOKKOS_LAMBDA" in line and any(a in ("private", "protected") for a in stack if a is not None):
-            hits.append(number)
+        yield number, line, stack
         if CLASS_HEAD.search(line) and "{" not in line and not line.rstrip().endswith(";"):
             pending_class = True
         for ch in line:
@@ -89,7 +91,12 @@ def private_lambdas(text):
                 pending_class = False
             elif ch == "}" and stack:
                 stack.pop()
-    return hits
+
+
+def private_lambdas(text):
+    """Line numbers of KOKKOS_LAMBDA inside a private/protected section of a class body."""
+    return [number for number, line, stack in class_scopes(text.splitlines())
+            if "KOKKOS_LAMBDA" in line and any(a in ("private", "protected") for a in stack if a is not None)]
 
 
 def private_functors(text):
@@ -97,7 +104,7 @@ def private_functors(text):
     section: nvcc's generated code cannot name a private member type a kernel is instantiated with."""
     hits = []
     for m in re.finditer(r"\b(struct|class)\s+(\w+)[^;{()]*\{", text):
-        end = matching_brace(text, m.end() - 1)
+        end = matching(text, m.end() - 1)
         body = text[m.end():end]
         if "operator()" not in body or not re.search(r"KOKKOS_(INLINE_)?FUNCTION", body):
             continue
@@ -109,36 +116,13 @@ def private_functors(text):
 
 def access_at(text, pos):
     """The access of the innermost class scope at pos (None outside a class)."""
-    stack, pending_class = [], False
-    for line in text[:pos].splitlines(keepends=True):
-        m = ACCESS.match(line)
-        if m and stack and stack[-1] is not None:
-            stack[-1] = m.group(1)
-        if CLASS_HEAD.search(line) and "{" not in line and not line.rstrip().endswith(";"):
-            pending_class = True
-        for ch in line:
-            if ch == "{":
-                is_class = pending_class or bool(CLASS_HEAD.search(line))
-                stack.append(("private" if re.search(r"\bclass\b", line) else "public") if is_class else None)
-                pending_class = False
-            elif ch == "}" and stack:
-                stack.pop()
+    stack = []
+    for _, _, stack in class_scopes(text[:pos].splitlines(keepends=True) + [""]):
+        pass
     for a in reversed(stack):
         if a is not None:
             return a
     return None
-
-
-def balanced_paren_end(text, open_at):
-    depth = 0
-    for k in range(open_at, len(text)):
-        if text[k] == "(":
-            depth += 1
-        elif text[k] == ")":
-            depth -= 1
-            if depth == 0:
-                return k
-    return len(text)
 
 
 def unbraced_constexpr_in_generic_lambda(text):
@@ -147,16 +131,16 @@ def unbraced_constexpr_in_generic_lambda(text):
     ("expected a }"), as in `if constexpr (c) return; else ...` or `if constexpr (c) for (...) { ... }`."""
     hits = set()
     for m in re.finditer(r"\[[^\[\]]*\]\s*\(", text):
-        close = balanced_paren_end(text, m.end() - 1)
+        close = matching(text, m.end() - 1, "(", ")")
         if not re.search(r"\bauto\b", text[m.end():close]):
             continue
         head = re.match(r"\s*(?:mutable\s*)?(?:->\s*[^{;]*)?\{", text[close + 1:])
         if not head:
             continue
         body_start = close + head.end()
-        body = text[body_start:matching_brace(text, body_start)]
+        body = text[body_start:matching(text, body_start)]
         for c in re.finditer(r"if\s+constexpr\s*\(", body):
-            end = balanced_paren_end(body, c.end() - 1)
+            end = matching(body, c.end() - 1, "(", ")")
             if not body[end + 1:].lstrip().startswith("{"):
                 hits.add(text.count("\n", 0, body_start + c.start()) + 1)
     return sorted(hits)
@@ -168,7 +152,7 @@ def constexpr_first_captures(text):
     for m in re.finditer(r"KOKKOS_LAMBDA\s*\(([^)]*)\)\s*(?:->\s*[\w:<>]+\s*)?\{", text):
         params = set(re.findall(r"(\w+)\s*(?:,|$)", m.group(1)))
         body_start = m.end() - 1
-        body_end = matching_brace(text, body_start)
+        body_end = matching(text, body_start)
         body = text[body_start:body_end]
         if "if constexpr" not in body:
             continue
@@ -177,11 +161,11 @@ def constexpr_first_captures(text):
             brace = body.find("{", c.end())
             if brace < 0:
                 continue
-            end = matching_brace(body, brace)
+            end = matching(body, brace)
             # an `else { ... }` after it belongs to the same discarded-branch rule
             rest = re.match(r"\s*else\s*\{", body[end + 1:])
             if rest:
-                end = matching_brace(body, end + 1 + rest.end() - 1)
+                end = matching(body, end + 1 + rest.end() - 1)
             branches.append((c.start(), end))
         before = text[max(0, text.rfind("\n\n\n", 0, m.start())):m.start()]
         locals_ = set(LOCAL_DECL.findall(before[-6000:]))
