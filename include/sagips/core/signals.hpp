@@ -7,12 +7,16 @@
 // here with --resume). A second SIGINT (Ctrl-C pressed again) ends the process at once. Outside its
 // lifetime the signals do what they did before.
 //
+// A SIGHUP or SIGINT that is ignored when the first StopRequests is made stays ignored: `nohup`
+// ignores SIGHUP, and a shell without job control starts `cmd &` with SIGINT ignored; both mean "do
+// not stop on this". SIGTERM and SIGUSR1 are a scheduler's explicit requests and are always recorded.
+//
 //   sagips::signals::StopRequests guard;           // from here on the four signals are recorded
 //   if (int s = sagips::signals::requested()) ...  // 0, or the first signal received
 //
 // Under OpenMPI's mpirun a SIGTERM or SIGINT to mpirun reaches every rank as SIGTERM, followed by
-// SIGKILL after odls_base_sigkill_timeout seconds (1 by default): scripts/mpi-env raises it (see
-// docs/training.md). SIGUSR1 is forwarded by mpirun as it is.
+// SIGKILL after odls_base_sigkill_timeout seconds (1 by default; docs/training.md says how to raise
+// it for long steps). SIGUSR1 is forwarded by mpirun as it is.
 //
 // Nothing here needs MPI or Kokkos. The handlers only store to a lock-free atomic.
 
@@ -43,6 +47,8 @@ inline void record(int sig) {
   std::raise(SIGINT);
 }
 constexpr int caught[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+// An ignored SIGHUP (nohup) or SIGINT (a background job of a shell) stays ignored.
+constexpr bool may_stay_ignored(int sig) { return sig == SIGHUP || sig == SIGINT; }
 inline struct sigaction (&previous())[4] {
   static struct sigaction p[4];
   return p;
@@ -74,7 +80,12 @@ class StopRequests {
     sa.sa_handler = &detail::record;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;  // a system call interrupted by the signal continues
-    for (int i = 0; i < 4; ++i) sigaction(detail::caught[i], &sa, &detail::previous()[i]);
+    for (int i = 0; i < 4; ++i) {
+      const int sig = detail::caught[i];
+      sigaction(sig, nullptr, &detail::previous()[i]);
+      if (detail::may_stay_ignored(sig) && detail::previous()[i].sa_handler == SIG_IGN) continue;
+      sigaction(sig, &sa, nullptr);
+    }
   }
   ~StopRequests() {
     if (--detail::guards() > 0) return;

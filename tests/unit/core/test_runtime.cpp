@@ -62,7 +62,14 @@ int in_child(F&& f, std::string* err = nullptr) {
 }
 }  // namespace
 
+// A launcher may start the tests with some of these signals ignored (ignoring is inherited): each
+// signal case starts from the default actions.
+static void default_stop_signals() {
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) std::signal(sig, SIG_DFL);
+}
+
 TEST_CASE("core/signals: the four stop signals are recorded while a StopRequests lives, not after") {
+  default_stop_signals();
   CHECK(sagips::signals::requested() == 0);
   {
     sagips::signals::StopRequests outer;
@@ -91,6 +98,31 @@ TEST_CASE("core/signals: the four stop signals are recorded while a StopRequests
         }) == 128 + SIGINT);
   CHECK(sagips::signals::name(SIGINT) == "SIGINT");
   CHECK(sagips::signals::exit_code == 75);
+}
+
+TEST_CASE("core/signals: an ignored SIGHUP (nohup) or SIGINT stays ignored; SIGTERM and SIGUSR1 are recorded anyway") {
+  default_stop_signals();
+  CHECK(in_child([] {
+          std::signal(SIGHUP, SIG_IGN);
+          std::signal(SIGINT, SIG_IGN);
+          {
+            sagips::signals::StopRequests guard;
+            std::raise(SIGHUP);
+            std::raise(SIGINT);
+            if (sagips::signals::requested() != 0) return 1;
+          }
+          struct sigaction now;
+          sigaction(SIGHUP, nullptr, &now);
+          return now.sa_handler == SIG_IGN ? 0 : 2;  // still ignored afterwards
+        }) == 0);
+  CHECK(in_child([] {
+          std::signal(SIGTERM, SIG_IGN);
+          std::signal(SIGUSR1, SIG_IGN);
+          sagips::signals::StopRequests guard;
+          std::raise(SIGUSR1);
+          std::raise(SIGTERM);
+          return sagips::signals::requested() == SIGUSR1 ? 0 : 1;
+        }) == 0);
 }
 
 TEST_CASE("core/deadline: a hung call ends the process with 124 and says which; a finished one costs nothing") {
