@@ -6,8 +6,11 @@ lives), and as a Meson project using `dependency('sagips')`. Both programs then 
 on 2 ranks. Two examples are built the same way, as a user who copied them would: the resonance
 (examples/04_resonance: a theory and a detector stage of the user's own) with pkg-config and with
 Meson, the torus (examples/06_torus: a user's exchange strategy) with Meson; each trains a few steps.
+Third, the same project with CMake: `find_package(sagips)` from the installed tree moved elsewhere (the
+package is relocatable), the consumer with `sagips::native`, both examples with `sagips::sagips`; a
+request for a version it is not (`find_package(sagips 0.0 ...)`) must be refused.
 
-    run_consumer.py BUILD_DIR PROJECT_DIR EXAMPLES_DIR MESON MPIRUN COMPILER...
+    run_consumer.py BUILD_DIR PROJECT_DIR EXAMPLES_DIR MESON MPIRUN CMAKE COMPILER...
 
 The flags checked: every include and library directory exists (Trilinos' CMake package once put
 -I/usr/lib/include there), only sagips's own include directory is a plain -I (those of Kokkos,
@@ -79,8 +82,8 @@ def flag_problems(env, module, staged_include, compiler):
 
 
 def main() -> int:
-    build_dir, project_dir, examples_dir, meson, mpirun = (pathlib.Path(a) for a in sys.argv[1:6])
-    compiler = sys.argv[6:]
+    build_dir, project_dir, examples_dir, meson, mpirun, cmake = (pathlib.Path(a) for a in sys.argv[1:7])
+    compiler = sys.argv[7:]
     brief = ["--steps", "4", "--param-samples", "4", "--events-per-sample", "32", "--real-events", "4000",
              "--eval-samples", "50", "--checkpoint-every", "0", "--no-fit"]
     with tempfile.TemporaryDirectory(prefix="sagips-consumer-") as tmp:
@@ -137,8 +140,36 @@ def main() -> int:
         run([mpirun, "--oversubscribe", "-np", "2", build / "consumer"], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "resonance", *brief, "--output", tmp / "out-rm"], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "torus", *brief, "--output", tmp / "out-tm"], env=env)
+
+        # 3. The same project with CMake, against the installed tree moved to another folder.
+        configs = list(stage.rglob("sagipsConfig.cmake"))
+        if len(configs) != 1:
+            print(f"FAIL: sagipsConfig.cmake was not installed (found {configs})")
+            return 1
+        moved = tmp / "moved"
+        shutil.move(str(staged_include.parent), moved)  # the install prefix (stage/usr/local)
+        prefix_args = [f"-DCMAKE_PREFIX_PATH={moved}", f"-DCMAKE_CXX_COMPILER={compiler[-1]}"]
+        if len(compiler) > 1:
+            prefix_args.append(f"-DCMAKE_CXX_COMPILER_LAUNCHER={';'.join(compiler[:-1])}")
+        cbuild = tmp / "build-cmake"
+        run([cmake, "-S", project, "-B", cbuild, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", *prefix_args])
+        run([cmake, "--build", cbuild])
+        run([mpirun, "--oversubscribe", "-np", "2", cbuild / "consumer"])
+        run([mpirun, "--oversubscribe", "-np", "2", cbuild / "resonance", *brief, "--output", tmp / "out-rc"])
+        run([mpirun, "--oversubscribe", "-np", "2", cbuild / "torus", *brief, "--output", tmp / "out-tc"])
+        wrong = tmp / "wrong-version"
+        wrong.mkdir()
+        (wrong / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.16)\nproject(w LANGUAGES CXX)\n"
+                                               "find_package(sagips 0.0 REQUIRED)\n")
+        refused = subprocess.run([str(cmake), "-S", str(wrong), "-B", str(tmp / "build-wrong"), *prefix_args],
+                                 capture_output=True, text=True)
+        if refused.returncode == 0 or "0.1.0" not in refused.stderr:
+            print("FAIL: find_package(sagips 0.0) was not refused naming the installed version 0.1.0:\n"
+                  + refused.stderr)
+            return 1
     print("consumer OK: flags checked; the consumer and examples 04 and 06 built with -Werror against the "
-          "installed headers via pkg-config (sagips-native) and via Meson (sagips), and ran on 2 ranks")
+          "installed headers via pkg-config (sagips-native), via Meson (sagips) and via CMake "
+          "(find_package: sagips::native, sagips::sagips; relocated), and ran on 2 ranks")
     return 0
 
 
