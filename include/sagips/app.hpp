@@ -10,7 +10,8 @@
 //   }
 //
 // What it gives a program: MPI and Kokkos; the standard command line (every trainer and exchange
-// option, --strategy and --loss chosen at run time among the built-ins, --config FILE, --data FILE or
+// option, --strategy, --loss and each network's optimizer chosen at run time among the built-ins (or
+// the lists App is given: App<Pipeline, G, D, Strategies, Losses, Optimizers>), --config FILE, --data FILE or
 // generated data, --fit/--no-fit, --output), checked on every rank (an exchange option the chosen
 // strategy does not read is refused); the real data read and checked (or generated from the theory's
 // truth); the trainer (progress line, metrics.csv, checkpoints, --resume); the maximum-likelihood fit
@@ -61,14 +62,14 @@ struct DataOptions {
 
 template <class Pipeline, class Generator = train::DefaultGenerator<Pipeline>,
           class Discriminator = train::DefaultDiscriminator<Pipeline>, class Strategies = exchange::Builtin,
-          class Losses = loss::Builtin>
+          class Losses = loss::Builtin, class Optimizers = optim::Builtin>
 class App {
  public:
   using Theory = typename Pipeline::theory_type;
   using T = typename Pipeline::value_type;
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
-  using Trainer = train::Trainer<Pipeline, Generator, Discriminator, Losses, Strategies>;
+  using Trainer = train::Trainer<Pipeline, Generator, Discriminator, Losses, Strategies, Optimizers>;
   static_assert(sim::has_bounds_v<Theory>,
                 "sagips::App: the theory must state lower_bounds() and upper_bounds() (the generator's range)");
 
@@ -194,6 +195,8 @@ class App {
         ->transform(CLI::IsMember(exchange::strategy_names<Strategies>(), CLI::ignore_case))
         ->description("gradient exchange strategy");
     cli_.get_option("--loss")->transform(CLI::IsMember(loss_names(), CLI::ignore_case))->description("GAN loss");
+    for (const char* flag : {"--generator-optimizer", "--discriminator-optimizer"})
+      cli_.get_option(flag)->transform(CLI::IsMember(Optimizers::names(), CLI::ignore_case));
     auto* data = "Data";
     cli_.add_option("--data", data_.file, "real events as a .npy file ([N, dim] float32/float64; [N] for dim 1); "
                                           "default: generate them from the theory's truth")

@@ -14,12 +14,14 @@
 #include "sagips/core/math.hpp"
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/optim/contract.hpp"
 
 namespace sagips::optim {
 
 template <class T>
 class Adam {
  public:
+  static constexpr const char* name = "adam";
   struct Config {
     T lr = T(1e-4);
     T beta1 = T(0.5);
@@ -31,6 +33,9 @@ class Adam {
     SAGIPS_REQUIRE(c.lr > 0 && c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1 && c.eps > 0,
                    "Adam: lr must be positive, betas in [0, 1), eps positive");
   }
+
+  // As the trainer builds it: the learning rate and --beta1/--beta2 from the run's settings.
+  Adam(std::size_t n, const Settings& s) : Adam(n, from_settings(s)) {}
 
   void step(Vector<T> params, ConstVector<T> grads) {
     SAGIPS_REQUIRE(params.extent(0) == m_.extent(0) && grads.extent(0) == m_.extent(0),
@@ -73,6 +78,13 @@ class Adam {
   }
 
  private:
+  static Config from_settings(const Settings& s) {
+    Config c;
+    c.lr = static_cast<T>(s.lr);
+    c.beta1 = static_cast<T>(s.beta1);
+    c.beta2 = static_cast<T>(s.beta2);
+    return c;
+  }
   Config c_;
   Vector<T> m_, v_;
   std::int64_t t_ = 0;

@@ -10,12 +10,14 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/optim/contract.hpp"
 
 namespace sagips::optim {
 
 template <class T>
 class Sgd {
  public:
+  static constexpr const char* name = "sgd";
   struct Config {
     T lr = T(1e-2);
     T momentum = T(0);
@@ -24,6 +26,9 @@ class Sgd {
   Sgd(std::size_t n, Config c) : c_(c), b_("sagips::sgd::momentum", n) {
     SAGIPS_REQUIRE(c.lr > 0 && c.momentum >= 0 && c.momentum < 1, "Sgd: lr must be positive, momentum in [0, 1)");
   }
+
+  // As the trainer builds it: the learning rate and --momentum from the run's settings.
+  Sgd(std::size_t n, const Settings& s) : Sgd(n, Config{static_cast<T>(s.lr), static_cast<T>(s.momentum)}) {}
 
   void step(Vector<T> params, ConstVector<T> grads) {
     SAGIPS_REQUIRE(params.extent(0) == b_.extent(0) && grads.extent(0) == b_.extent(0),
@@ -43,6 +48,7 @@ class Sgd {
 
   std::int64_t steps() const { return t_; }
   const Config& config() const { return c_; }
+  void set_lr(T lr) { c_.lr = lr; }
 
   void save(BinaryWriter& w, const std::string& name) const {
     w.value(name + ".t", t_);

@@ -35,6 +35,10 @@ struct TrainerConfig {
   double lr_final = 0.05;         // learning rates decay linearly to this fraction by the last step (1: constant)
   double beta1 = 0.5;
   double beta2 = 0.999;
+  // Each network's optimizer, by name among the trainer's (optim::Builtin: adam, sgd); sgd's momentum.
+  std::string generator_optimizer = "adam";
+  std::string discriminator_optimizer = "adam";
+  double momentum = 0.9;
   std::string loss = "least-squares";  // by name, when the trainer's loss is a run-time choice (loss::Builtin)
   // The generator's noise: its input is standard normal noise times this. 0 (the default) makes the
   // generator a point estimate, which removes the bias a spread generator's mixture puts on its mean
@@ -75,6 +79,9 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"lr_final", c.lr_final},
                      {"beta1", c.beta1},
                      {"beta2", c.beta2},
+                     {"generator_optimizer", c.generator_optimizer},
+                     {"discriminator_optimizer", c.discriminator_optimizer},
+                     {"momentum", c.momentum},
                      {"loss", c.loss},
                      {"generator_noise", c.generator_noise},
                      {"ema", c.ema},
@@ -124,6 +131,7 @@ inline const cli::IntRange<std::uint64_t> any_seed{};
 inline const cli::RealRange learning_rate_range = cli::positive();
 inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
 inline const cli::RealRange adam_beta_range = cli::half_open(0.0, 1.0);  // 1 divides by zero in Adam's bias correction
+inline const cli::RealRange momentum_range = cli::half_open(0.0, 1.0);
 inline const cli::RealRange noise_range = cli::closed(0.0, 10.0);
 inline const cli::RealRange ema_range = cli::half_open(0.0, 1.0);
 inline const cli::RealRange skipped_range = cli::closed(0.0, 1.0);
@@ -147,6 +155,7 @@ inline std::string validate(const TrainerConfig& c) {
         d::named_problem("lr_final", check_real(c.lr_final, d::fraction_range)),
         d::named_problem("beta1", check_real(c.beta1, d::adam_beta_range)),
         d::named_problem("beta2", check_real(c.beta2, d::adam_beta_range)),
+        d::named_problem("momentum", check_real(c.momentum, d::momentum_range)),
         d::named_problem("generator_noise", check_real(c.generator_noise, d::noise_range)),
         d::named_problem("ema", check_real(c.ema, d::ema_range)),
         d::named_problem("max_skipped", check_real(c.max_skipped, d::skipped_range)),
@@ -170,14 +179,28 @@ inline std::string validate(const TrainerConfig& c) {
   return "";
 }
 
-// validate(c), and c.loss one of `losses` (the names a trainer was built with).
-inline std::string validate(const TrainerConfig& c, const std::vector<std::string>& losses) {
+namespace detail {
+// "unknown loss 'x' (choose a, b)" when value is not among names; empty when it is.
+inline std::string not_among(const char* what, const std::string& value, const std::vector<std::string>& names) {
+  if (std::find(names.begin(), names.end(), value) != names.end()) return "";
+  std::string problem = std::string("unknown ") + what + " '" + value + "' (choose";
+  for (std::size_t i = 0; i < names.size(); ++i) problem += (i ? ", " : " ") + names[i];
+  return problem + ")";
+}
+}  // namespace detail
+
+// validate(c), and c.loss one of `losses`, each network's optimizer one of `optimizers` (the names a
+// trainer was built with; no list: not checked).
+inline std::string validate(const TrainerConfig& c, const std::vector<std::string>& losses,
+                            const std::vector<std::string>& optimizers = {}) {
   std::string problem = validate(c);
-  if (problem.empty() && std::find(losses.begin(), losses.end(), c.loss) == losses.end()) {
-    problem = "unknown loss '" + c.loss + "' (choose";
-    for (std::size_t i = 0; i < losses.size(); ++i) problem += (i ? ", " : " ") + losses[i];
-    problem += ")";
-  }
+  if (problem.empty()) problem = detail::not_among("loss", c.loss, losses);
+  if (problem.empty() && !optimizers.empty())
+    problem = detail::named_problem("generator_optimizer",
+                                    detail::not_among("optimizer", c.generator_optimizer, optimizers));
+  if (problem.empty() && !optimizers.empty())
+    problem = detail::named_problem("discriminator_optimizer",
+                                    detail::not_among("optimizer", c.discriminator_optimizer, optimizers));
   return problem;
 }
 
@@ -195,9 +218,9 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
   app.add_option("--events-per-sample", c.events_per_sample, "events simulated per parameter set")
       ->transform(cli::integer(d::at_least_one_int))->capture_default_str()->group(run);
-  app.add_option("--lr-generator", c.lr_generator, "generator learning rate (Adam)")
+  app.add_option("--lr-generator", c.lr_generator, "generator learning rate")
       ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
-  app.add_option("--lr-discriminator", c.lr_discriminator, "discriminator learning rate (Adam)")
+  app.add_option("--lr-discriminator", c.lr_discriminator, "discriminator learning rate")
       ->transform(cli::real(d::learning_rate_range))->capture_default_str()->group(run);
   app.add_option("--lr-final", c.lr_final,
                  "both learning rates decay linearly to this fraction at the last step (1: no decay)")
@@ -206,6 +229,12 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
   app.add_option("--beta2", c.beta2, "Adam beta2")
       ->transform(cli::real(d::adam_beta_range))->capture_default_str()->group(run);
+  app.add_option("--generator-optimizer", c.generator_optimizer, "the generator's optimizer: adam or sgd (with --momentum)")
+      ->capture_default_str()->group(run);
+  app.add_option("--discriminator-optimizer", c.discriminator_optimizer, "the discriminator's optimizer: adam or sgd")
+      ->capture_default_str()->group(run);
+  app.add_option("--momentum", c.momentum, "sgd's momentum")
+      ->transform(cli::real(d::momentum_range))->capture_default_str()->group(run);
   app.add_option("--loss", c.loss, "GAN loss: least-squares or bce (when the program chooses it at run time)")
       ->capture_default_str()->group(run);
   app.add_option("--generator-noise", c.generator_noise,

@@ -1,5 +1,6 @@
 #pragma once
-// The state one rank trains: the generator and discriminator, their Adam optimizers, and (when asked)
+// The state one rank trains: the generator and discriminator, their optimizers (each chosen by name
+// among Optimizers, an optim::Choice: --generator-optimizer, --discriminator-optimizer), and (when asked)
 // an exponential moving average of the generator's weights, which is what the estimates read: the
 // average of the last few hundred steps' weights jitters far less than the weights themselves.
 // This is also exactly what a checkpoint holds for the models (save/load).
@@ -12,21 +13,22 @@
 
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/optim/adam.hpp"
+#include "sagips/optim/choice.hpp"
 #include "sagips/train/broadcast.hpp"
 #include "sagips/train/config.hpp"
 
 namespace sagips::train {
 
-template <class Generator, class Discriminator>
+template <class Generator, class Discriminator, class Optimizers = optim::Builtin>
 class GanModels {
  public:
   using T = typename Generator::value_type;
+  using Optimizer = typename Optimizers::template For<T>;
 
   // Deterministic for a seed: every rank of a model builds the same networks.
   GanModels(const TrainerConfig& c, std::uint64_t seed)
-      : gen_opt_(Generator::num_params, adam(c.lr_generator, c)),
-        disc_opt_(Discriminator::num_params, adam(c.lr_discriminator, c)),
+      : gen_opt_(Generator::num_params, c.generator_optimizer, settings(c.lr_generator, c)),
+        disc_opt_(Discriminator::num_params, c.discriminator_optimizer, settings(c.lr_discriminator, c)),
         use_ema_(c.ema > 0) {
     gen_.initialize(seed);
     disc_.initialize(seed + 0x9e3779b97f4a7c15ull);
@@ -40,8 +42,8 @@ class GanModels {
   const Generator& generator() const { return gen_; }
   Discriminator& discriminator() { return disc_; }
   const Discriminator& discriminator() const { return disc_; }
-  optim::Adam<T>& generator_optimizer() { return gen_opt_; }
-  optim::Adam<T>& discriminator_optimizer() { return disc_opt_; }
+  Optimizer& generator_optimizer() { return gen_opt_; }
+  Optimizer& discriminator_optimizer() { return disc_opt_; }
 
   // The generator weights the estimates read: the EMA when there is one, else the weights themselves.
   Vector<T> estimate_weights() const { return use_ema_ ? ema_ : gen_.params(); }
@@ -64,36 +66,40 @@ class GanModels {
     broadcast_view(gen_.params(), comm);
     if (use_ema_) broadcast_view(ema_, comm);
     if (discriminators) broadcast_view(disc_.params(), comm);
-    broadcast_state(gen_opt_, "generator.adam", comm);
+    broadcast_state(gen_opt_, gen_section(), comm);
   }
 
   void save(BinaryWriter& w) const {
     gen_.save(w, "generator");
     disc_.save(w, "discriminator");
-    gen_opt_.save(w, "generator.adam");
-    disc_opt_.save(w, "discriminator.adam");
+    gen_opt_.save(w, gen_section());
+    disc_opt_.save(w, disc_section());
     if (use_ema_) w.view("generator.ema", ema_);
   }
   void load(BinaryReader& r) {
     gen_.load(r, "generator");
     disc_.load(r, "discriminator");
-    gen_opt_.load(r, "generator.adam");
-    disc_opt_.load(r, "discriminator.adam");
+    gen_opt_.load(r, gen_section());
+    disc_opt_.load(r, disc_section());
     if (use_ema_) r.view("generator.ema", ema_);
   }
 
  private:
-  static typename optim::Adam<T>::Config adam(double lr, const TrainerConfig& c) {
-    typename optim::Adam<T>::Config a;
-    a.lr = static_cast<T>(lr);
-    a.beta1 = static_cast<T>(c.beta1);
-    a.beta2 = static_cast<T>(c.beta2);
-    return a;
+  static optim::Settings settings(double lr, const TrainerConfig& c) {
+    optim::Settings s;
+    s.lr = lr;
+    s.beta1 = c.beta1;
+    s.beta2 = c.beta2;
+    s.momentum = c.momentum;
+    return s;
   }
+  // Checkpoint sections by the optimizer's name ("generator.adam").
+  std::string gen_section() const { return std::string("generator.") + gen_opt_.name(); }
+  std::string disc_section() const { return std::string("discriminator.") + disc_opt_.name(); }
 
   Generator gen_;
   Discriminator disc_;
-  optim::Adam<T> gen_opt_, disc_opt_;
+  Optimizer gen_opt_, disc_opt_;
   bool use_ema_;
   Vector<T> ema_;
 };

@@ -107,13 +107,13 @@ void step_loss_sums(Kokkos::View<double*, MemSpace> losses, loss::DeviceValue<T>
 }
 }  // namespace detail
 
-template <class Pipeline, class Generator, class Discriminator, class Loss>
+template <class Pipeline, class Generator, class Discriminator, class Loss, class Optimizers = optim::Builtin>
 class GanStep {
  public:
   using T = typename Generator::value_type;
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
-  using Models = GanModels<Generator, Discriminator>;
+  using Models = GanModels<Generator, Discriminator, Optimizers>;
   using Fake = decltype(std::declval<Pipeline&>().forward(std::declval<ConstMatrix<T>>(), 1,
                                                           std::declval<const random::StepKeys&>()));
 

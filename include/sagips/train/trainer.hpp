@@ -9,12 +9,14 @@
 //   result.hpp    the typed result every rank gets back from run()
 //
 //   using Trainer = sagips::Trainer<Pipeline>;                                    // defaults for the rest
-//   using Trainer = sagips::Trainer<Pipeline, Generator, Discriminator, Loss, Exchange>;
+//   using Trainer = sagips::Trainer<Pipeline, Generator, Discriminator, Loss, Exchange, Optimizers>;
 //   Trainer t(comm, train_config, exchange_config, Pipeline(...), real_events);   // bounds from the theory
 //   sagips::train::TrainingResult r = t.run();                                    // collective
 //
 // Exchange is one strategy (exchange::AsyncRing, ...) or a run-time choice (exchange::Builtin, chosen
-// by exchange::Config::strategy); Loss likewise (loss::Builtin, chosen by TrainerConfig::loss). The
+// by exchange::Config::strategy); Loss likewise (loss::Builtin, chosen by TrainerConfig::loss); the
+// networks' optimizers are chosen by name among Optimizers (optim::Choice, default optim::Builtin:
+// adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer). The
 // trainer never names a strategy: what it needs (a server, an ensemble's membership) the exchanger
 // tells it. (The pipeline comes first because C++ defaults must trail and it has no default.)
 
@@ -74,7 +76,7 @@ using DefaultDiscriminator = nn::Mlp<Pipeline::event_dim, 1, nn::Hidden<128, 128
 
 template <class Pipeline, class Generator = DefaultGenerator<Pipeline>,
           class Discriminator = DefaultDiscriminator<Pipeline>, class Loss = loss::LeastSquares,
-          class Exchange = exchange::AsyncRing>
+          class Exchange = exchange::AsyncRing, class Optimizers = optim::Builtin>
 class Trainer {
  public:
   using T = typename Generator::value_type;
@@ -92,8 +94,8 @@ class Trainer {
   static_assert(Discriminator::out_width == 1, "Trainer: the discriminator must output one score per event");
   static_assert(loss::check_loss<Loss>(), "");
 
-  using Models = GanModels<Generator, Discriminator>;
-  using Step = GanStep<Pipeline, Generator, Discriminator, Loss>;
+  using Models = GanModels<Generator, Discriminator, Optimizers>;
+  using Step = GanStep<Pipeline, Generator, Discriminator, Loss, Optimizers>;
   using GenExchanger = exchange::Exchanger<Exchange, T>;
   using DiscExchanger = exchange::Exchanger<exchange::Allreduce, T>;
 
@@ -286,7 +288,7 @@ class Trainer {
     watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
     const auto losses = loss::choice_names<Loss>();
     if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
-    std::string problem = validate(c, losses);
+    std::string problem = validate(c, losses, Optimizers::names());
     if (problem.empty()) problem = exchange::validate(x);
     if (problem.empty() && data.extent(1) != static_cast<std::size_t>(D))
       problem = "the real data have " + std::to_string(data.extent(1)) +
@@ -321,7 +323,8 @@ class Trainer {
     return bootstrap_resample(data, cfg_.data_seed, membership_.index);
   }
 
-  // A parameter-server master: serves until its workers are done, applying each push with its Adam.
+  // A parameter-server master: serves until its workers are done, applying each push with its
+  // generator optimizer.
   void serve() {
     auto& opt = models_->generator_optimizer();
     exchanger_.serve(models_->generator().params(),

@@ -1,9 +1,32 @@
-// A program written against the installed sagips headers only: MPI, Kokkos, a dual number and
-// the counter-based generator, all through #include <sagips/...>.
+// A program written against the installed sagips headers only: MPI, Kokkos, a dual number,
+// the counter-based generator, a network and an optimizer of the user's own (docs/training.md's
+// sign descent), all through #include <sagips/...>.
 #include <sagips/sagips.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+
+template <class T>
+class SignDescent {
+ public:
+  static constexpr const char* name = "sign-descent";
+  SignDescent(std::size_t, const sagips::optim::Settings& s) : lr_(static_cast<T>(s.lr)) {}
+  void step(sagips::Vector<T> params, sagips::ConstVector<T> grads) {
+    const T lr = lr_;
+    Kokkos::parallel_for(
+        "sign_descent", Kokkos::RangePolicy<sagips::ExecSpace>(0, params.extent(0)), KOKKOS_LAMBDA(std::size_t i) {
+          params(i) -= grads(i) > T(0) ? lr : (grads(i) < T(0) ? -lr : T(0));
+        });
+  }
+  void set_lr(T lr) { lr_ = lr; }
+  void save(sagips::BinaryWriter& w, const std::string& section) const { w.value(section + ".lr", lr_); }
+  void load(sagips::BinaryReader& r, const std::string& section) { r.value(section + ".lr", lr_); }
+
+ private:
+  T lr_;
+};
+static_assert(sagips::optim::check_optimizer<SignDescent, float>(), "");
 
 int main(int argc, char** argv) {
   return sagips::run_main(argc, argv, [](sagips::Environment& env) {
@@ -24,6 +47,17 @@ int main(int argc, char** argv) {
     Kokkos::deep_copy(in, 0.5f);
     const auto out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), net.forward(ctx, in));
     if (!std::isfinite(out(0, 0))) ok = 0;
+    // The user's optimizer, chosen by name beside the built-ins, one step of 0.25 down a positive gradient.
+    sagips::optim::Settings settings;
+    settings.lr = 0.25;
+    sagips::optim::Choice<sagips::optim::Adam, sagips::optim::Sgd, SignDescent>::For<float> opt(4, "sign-descent",
+                                                                                             settings);
+    sagips::Vector<float> params("params", 4), grads("grads", 4);
+    Kokkos::deep_copy(params, 1.0f);
+    Kokkos::deep_copy(grads, 3.0f);
+    opt.step(params, grads);
+    const auto stepped = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), params);
+    if (stepped(3) != 0.75f) ok = 0;
     int all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, env.comm());
     if (env.is_root())

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sagips/sagips.hpp>
 #include <sstream>
@@ -180,6 +181,64 @@ TEST_CASE("bad setups fail on every rank with a clear message") {
   c.steps = 2;
   CHECK_THROWS_WITH_AS(run<ex::Allreduce>(c, ex::Config{}), doctest::Contains("cannot write to the output folder"),
                        sagips::CollectiveError);
+}
+
+TEST_CASE("each network's optimizer is chosen by name: sgd resumes bit for bit, and the choice is part of the run") {
+  ex::Config x;
+  x.group_size = 1;
+  auto with_sgd = [](sagips::train::TrainerConfig c) {
+    c.generator_optimizer = "sgd";
+    c.momentum = 0.8;
+    c.lr_generator = 1e-3;
+    return c;
+  };
+  const fs::path a = shared_tmp("sgd-whole"), b = shared_tmp("sgd-resumed"), adam = shared_tmp("sgd-adam");
+  std::vector<float> ga, da, gb, db, g_adam;
+  const auto whole = run<ex::AsyncRing>(with_sgd(small(a)), x, &ga, &da);
+  CHECK(whole.configuration["generator_optimizer"] == "sgd");
+  CHECK(whole.configuration["discriminator_optimizer"] == "adam");
+  auto c = with_sgd(small(b));
+  c.stop_at = 12;
+  run<ex::AsyncRing>(c, x);
+  c.stop_at = 0;
+  c.resume = true;
+  run<ex::AsyncRing>(c, x, &gb, &db);
+  CHECK(ga == gb);
+  CHECK(da == db);
+  auto ca = small(adam);
+  ca.lr_generator = 1e-3;
+  run<ex::AsyncRing>(ca, x, &g_adam);
+  CHECK(ga != g_adam);  // the name chose another optimizer
+  // The checkpoint holds the chosen optimizer's state under its name; resuming with another is refused.
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) {
+    bool found = false;
+    for (const auto& e : fs::recursive_directory_iterator(b / "checkpoints")) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      found = found || bytes.find("generator.sgd.momentum") != std::string::npos;
+    }
+    CHECK(found);
+  }
+  auto other = small(b);
+  other.lr_generator = 1e-3;
+  other.resume = true;
+  other.momentum = 0.8;
+  CHECK_THROWS_WITH_AS(run<ex::AsyncRing>(other, x), doctest::Contains("generator_optimizer: checkpoint"),
+                       sagips::CollectiveError);
+  auto unknown = small(shared_tmp("sgd-unknown"));
+  unknown.discriminator_optimizer = "lbfgs";
+  CHECK_THROWS_WITH_AS(run<ex::AsyncRing>(unknown, x),
+                       doctest::Contains("discriminator_optimizer: unknown optimizer 'lbfgs' (choose adam, sgd)"),
+                       sagips::CollectiveError);
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) {
+    fs::remove_all(a);
+    fs::remove_all(b);
+    fs::remove_all(adam);
+    fs::remove_all(shared_tmp("sgd-unknown"));
+  }
 }
 
 TEST_CASE("Adam's betas come from the configuration: other betas give another run") {

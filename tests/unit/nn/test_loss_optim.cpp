@@ -7,6 +7,8 @@
 #include <sagips/nn.hpp>
 #include <sagips/optim.hpp>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "gradcheck.hpp"
 
@@ -127,11 +129,94 @@ TEST_CASE("SGD with momentum follows b <- mu b + g, theta <- theta - lr b") {
   sagips::Vector<double> p("p", 1), g("g", 1);
   Kokkos::deep_copy(p, 1.0);
   Kokkos::deep_copy(g, 2.0);
-  sagips::optim::Sgd<double> sgd(1, {0.1, 0.9});
+  sagips::optim::Sgd<double> sgd(1, {0.1, 0.9});  // Config{lr, momentum}
   sgd.step(p, g);  // b = 2, p = 0.8
   sgd.step(p, g);  // b = 0.9 * 2 + 2 = 3.8, p = 0.8 - 0.38 = 0.42
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
   CHECK(h(0) == doctest::Approx(0.42).epsilon(1e-14));
+}
+
+namespace user {
+// A user's optimizer, written from the contract in sagips/optim/contract.hpp: sign descent.
+template <class T>
+class SignDescent {
+ public:
+  static constexpr const char* name = "sign-descent";
+  SignDescent(std::size_t, const sagips::optim::Settings& s) : lr_(static_cast<T>(s.lr)) {}
+  void step(sagips::Vector<T> params, sagips::ConstVector<T> grads) {
+    const T lr = lr_;
+    Kokkos::parallel_for(
+        "sign_descent", Kokkos::RangePolicy<sagips::ExecSpace>(0, params.extent(0)), KOKKOS_LAMBDA(std::size_t i) {
+          params(i) -= grads(i) > T(0) ? lr : (grads(i) < T(0) ? -lr : T(0));
+        });
+  }
+  void set_lr(T lr) { lr_ = lr; }
+  void save(sagips::BinaryWriter& w, const std::string& section) const { w.value(section + ".lr", lr_); }
+  void load(sagips::BinaryReader& r, const std::string& section) { r.value(section + ".lr", lr_); }
+
+ private:
+  T lr_;
+};
+// Broken ones: no set_lr; a name with a capital letter.
+template <class T>
+struct NoSetLr {
+  static constexpr const char* name = "no-set-lr";
+  NoSetLr(std::size_t, const sagips::optim::Settings&) {}
+  void step(sagips::Vector<T>, sagips::ConstVector<T>) {}
+  void save(sagips::BinaryWriter&, const std::string&) const {}
+  void load(sagips::BinaryReader&, const std::string&) {}
+};
+template <class T>
+struct Shouting : SignDescent<T> {
+  static constexpr const char* name = "Shouting";
+  using SignDescent<T>::SignDescent;
+};
+}  // namespace user
+
+TEST_CASE("optimizers: Adam, Sgd and a user's meet the contract; a missing member or a bad name does not") {
+  namespace o = sagips::optim;
+  static_assert(o::check_optimizer<o::Adam, float>() && o::check_optimizer<o::Adam, double>());
+  static_assert(o::check_optimizer<o::Sgd, float>() && o::check_optimizer<user::SignDescent, double>());
+  static_assert(!o::is_optimizer_v<user::NoSetLr, float>);
+  static_assert(!o::is_optimizer_v<user::Shouting, float>);
+  CHECK(o::Builtin::names() == std::vector<std::string>{"adam", "sgd"});
+}
+
+TEST_CASE("optim::Choice builds the optimizer it is named: the same steps, the same saved state; other names are refused") {
+  namespace o = sagips::optim;
+  using Choice = o::Choice<o::Adam, o::Sgd, user::SignDescent>;
+  o::Settings s;
+  s.lr = 0.1;
+  s.momentum = 0.5;
+  auto run = [](auto& opt) {
+    sagips::Vector<double> p("p", 3), g("g", 3);
+    auto hg = Kokkos::create_mirror_view(g);
+    hg(0) = 1.5, hg(1) = -0.25, hg(2) = 0;
+    Kokkos::deep_copy(g, hg);
+    Kokkos::deep_copy(p, 1.0);
+    for (int k = 0; k < 3; ++k) opt.step(p, g);
+    auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p);
+    return std::vector<double>(h.data(), h.data() + 3);
+  };
+  Choice::For<double> sgd(3, "sgd", s), adam(3, "adam", s), sign(3, "sign-descent", s);
+  o::Sgd<double> plain_sgd(3, s);
+  o::Adam<double> plain_adam(3, s);
+  CHECK(std::string(sgd.name()) == "sgd");
+  CHECK(run(sgd) == run(plain_sgd));
+  CHECK(run(adam) == run(plain_adam));
+  double down = 1, up = 1;
+  for (int k = 0; k < 3; ++k) down -= 0.1, up += 0.1;  // the same roundings as three steps
+  CHECK(run(sign) == std::vector<double>{down, up, 1});
+  // Saved and restored through the choice: the next steps agree.
+  std::stringstream bytes;
+  sagips::BinaryWriter w(bytes);
+  sgd.save(w, "generator.sgd");
+  Choice::For<double> restored(3, "sgd", s);
+  sagips::BinaryReader r(bytes, "test");
+  restored.load(r, "generator.sgd");
+  CHECK(run(restored) == run(sgd));
+  CHECK_THROWS_WITH_AS(Choice::For<double>(3, "lbfgs", s), "unknown optimizer 'lbfgs' (choose adam, sgd, sign-descent)",
+                       sagips::Error);
 }
 
 TEST_CASE("a small MLP fits y = sin x with Adam") {

@@ -87,9 +87,29 @@ TEST_CASE("train/config: the defaults are valid and parse unchanged") {
   CHECK(nlohmann::json(p.xcfg) == nlohmann::json(ex::Config{}));
 }
 
+TEST_CASE("train/config: each network's optimizer must be one the trainer was built with, named in the refusal") {
+  TrainerConfig c;
+  const std::vector<std::string> losses{"least-squares"}, optimizers{"adam", "sgd"};
+  CHECK(sagips::train::validate(c, losses, optimizers) == "");
+  c.discriminator_optimizer = "sgd";
+  CHECK(sagips::train::validate(c, losses, optimizers) == "");
+  c.generator_optimizer = "rmsprop";
+  CHECK(sagips::train::validate(c, losses, optimizers) ==
+        "generator_optimizer: unknown optimizer 'rmsprop' (choose adam, sgd)");
+  c.generator_optimizer = "adam";
+  c.discriminator_optimizer = "Adam";  // names are exact (App's command line accepts any case and normalises)
+  CHECK(sagips::train::validate(c, losses, optimizers) ==
+        "discriminator_optimizer: unknown optimizer 'Adam' (choose adam, sgd)");
+  const Parsed p = parse({"--generator-optimizer", "sgd", "--momentum", "0.5"});
+  REQUIRE(p.error == "");
+  CHECK(p.cfg.generator_optimizer == "sgd");
+  CHECK(p.cfg.momentum == 0.5);
+  CHECK(nlohmann::json(p.cfg)["generator_optimizer"] == "sgd");
+}
+
 TEST_CASE("train/config: every floating option refuses nan and inf and says its bounds readably") {
   const auto flags = flags_of_type("FLOAT");
-  CHECK(flags.size() == 11);  // 9 training, 2 exchange
+  CHECK(flags.size() == 12);  // 10 training, 2 exchange
   for (const auto& flag : flags)
     for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
       const Parsed p = parse({flag, bad});
@@ -104,6 +124,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
            {"--lr-final", "1.5", "must be in [0, 1]"},
            {"--beta1", "1", "must be in [0, 1)"},
            {"--beta2", "-0.1", "must be in [0, 1)"},
+           {"--momentum", "1", "must be in [0, 1)"},
            {"--shard-fraction", "2", "must be in [0, 1]"},
            {"--stall-timeout", "-1", "must be 0 or >= 1"},
            {"--max-skipped", "1.5", "must be in [0, 1]"},
