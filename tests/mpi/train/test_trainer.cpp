@@ -227,7 +227,8 @@ TEST_CASE("each network's optimizer is chosen by name: sgd resumes bit for bit, 
   other.momentum = 0.8;
   CHECK_THROWS_WITH_AS(run<ex::AsyncRing>(other, x), doctest::Contains("generator_optimizer: checkpoint"),
                        sagips::CollectiveError);
-  auto unknown = small(shared_tmp("sgd-unknown"));
+  const fs::path unknown_dir = shared_tmp("sgd-unknown");  // collective: every rank asks
+  auto unknown = small(unknown_dir);
   unknown.discriminator_optimizer = "lbfgs";
   CHECK_THROWS_WITH_AS(run<ex::AsyncRing>(unknown, x),
                        doctest::Contains("discriminator_optimizer: unknown optimizer 'lbfgs' (choose adam, sgd)"),
@@ -237,7 +238,7 @@ TEST_CASE("each network's optimizer is chosen by name: sgd resumes bit for bit, 
     fs::remove_all(a);
     fs::remove_all(b);
     fs::remove_all(adam);
-    fs::remove_all(shared_tmp("sgd-unknown"));
+    fs::remove_all(unknown_dir);
   }
 }
 
