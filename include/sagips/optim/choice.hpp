@@ -38,16 +38,16 @@ struct Choice {
       return std::visit([](const auto& o) -> const char* { return std::decay_t<decltype(o)>::name; }, v_);
     }
     void step(Vector<T> params, ConstVector<T> grads) {
-      std::visit([&](auto& o) { if constexpr (contracts_hold) o.step(params, grads); }, v_);
+      std::visit([&](auto& o) { if constexpr (contracts_hold) { o.step(params, grads); } }, v_);
     }
     void set_lr(T lr) {
-      std::visit([&](auto& o) { if constexpr (contracts_hold) o.set_lr(lr); }, v_);
+      std::visit([&](auto& o) { if constexpr (contracts_hold) { o.set_lr(lr); } }, v_);
     }
     void save(BinaryWriter& w, const std::string& section) const {
-      std::visit([&](const auto& o) { if constexpr (contracts_hold) o.save(w, section); }, v_);
+      std::visit([&](const auto& o) { if constexpr (contracts_hold) { o.save(w, section); } }, v_);
     }
     void load(BinaryReader& r, const std::string& section) {
-      std::visit([&](auto& o) { if constexpr (contracts_hold) o.load(r, section); }, v_);
+      std::visit([&](auto& o) { if constexpr (contracts_hold) { o.load(r, section); } }, v_);
     }
 
    private:
