@@ -5,7 +5,7 @@
 // buffers of T (float or double) in Kokkos memory space Space:
 //
 //   struct MyStrategy {
-//     static constexpr const char* name = "my-strategy";          // --strategy spelling, summaries
+//     static constexpr const char* name = "my-strategy";          // --strategy spelling, summaries (core/names.hpp)
 //     template <class T, class Space>
 //     class Impl : public sagips::exchange::NoServer<T, Space> {   // the defaults of the optional members
 //      public:
@@ -55,6 +55,7 @@
 #include <utility>
 #include <vector>
 
+#include "sagips/core/names.hpp"
 #include "sagips/exchange/config.hpp"
 
 namespace sagips::exchange {
@@ -156,6 +157,10 @@ struct has_name : std::false_type {};
 template <class S>
 struct has_name<S, std::void_t<decltype(S::name)>>
     : std::is_convertible<std::remove_cv_t<decltype(S::name)>, const char*> {};
+template <class S, bool Named = has_name<S>::value>
+struct strategy_name_ok : std::false_type {};
+template <class S>
+struct strategy_name_ok<S, true> : std::bool_constant<sagips::well_formed_name(S::name)> {};
 template <class S, class T, class Space, class = void>
 struct has_impl : std::false_type {};
 template <class S, class T, class Space>
@@ -227,6 +232,8 @@ template <class S, class T = float, class Space = Kokkos::HostSpace>
 constexpr bool check_strategy() {
   static_assert(detail::has_name<S>::value,
                 "exchange strategy: the tag needs `static constexpr const char* name = \"...\";`");
+  static_assert(!detail::has_name<S>::value || detail::strategy_name_ok<S>::value,
+                "exchange strategy: its name must be lower-case letters, digits and '-'");
   static_assert(detail::has_impl<S, T, Space>::value,
                 "exchange strategy: the tag needs a nested `template <class T, class Space> class Impl`");
   using I = typename std::conditional_t<detail::has_impl<S, T, Space>::value, S,

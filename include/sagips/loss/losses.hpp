@@ -11,12 +11,17 @@
 //   BceWithLogits (o is a logit)              real: softplus(-o)       fake: softplus(o)   (stable)
 //   Wasserstein (critic)                      real: -o                 fake: o
 //
-// A loss is a type with `static constexpr const char* name` and
-//   template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> weights, T normalizer,
-//                                 Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) [const];
-// (pointwise losses get it from detail::evaluate), and may have evaluate_to, the same with the value
-// left in device memory (DeviceValue<T>) instead of returned: loss::evaluate_to() uses it, or falls
-// back to evaluate(). Builtin is the run-time choice of the trainer's
+// The loss contract (check_loss<L>() states each point that fails as one sentence): a loss is a type with
+//   1. static constexpr const char* name: what --loss and summary.json call it (lower-case letters,
+//      digits and '-', sagips/core/names.hpp);
+//   2. template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> weights, T normalizer,
+//                                    Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) const
+//      (static is fine): the value, and dL/do and dL/dw into d_out and d_weights when they are not empty
+//      (added to them with accumulate);
+//   3. optional: evaluate_to, the same with the value left in device memory (DeviceValue<T>) instead of
+//      returned: loss::evaluate_to() uses it, or falls back to evaluate().
+// A pointwise loss, l(o, label) per event, states only l and dl/do and derives from Pointwise<itself>,
+// which brings evaluate and evaluate_to (as the built-ins do). Builtin is the run-time choice of the trainer's
 // losses by name (--loss). Wasserstein is not among them and the trainer refuses it at compile time:
 // a critic needs a Lipschitz constraint (a gradient penalty, weight clipping) that the trainer does
 // not impose, and without one it diverges.
@@ -30,6 +35,7 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/error.hpp"
 #include "sagips/core/math.hpp"
+#include "sagips/core/names.hpp"
 #include "sagips/core/views.hpp"
 
 namespace sagips::loss {
@@ -116,7 +122,38 @@ void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVec
 }
 }  // namespace detail
 
-struct LeastSquares {
+// A pointwise loss: Derived states, as static KOKKOS_INLINE_FUNCTION templates on T,
+//   T value(T o, bool real)        l(o) for the label (real: true)
+//   T derivative(T o, bool real)   dl/do
+// and gets evaluate/evaluate_to (the weights, the normalizer, both gradients, the value on the host or
+// in device memory) from this base:
+//
+//   struct PseudoHuber : sagips::loss::Pointwise<PseudoHuber> {
+//     static constexpr const char* name = "pseudo-huber";
+//     template <class T> KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+//       const T e = real ? o - T(1) : o;
+//       return sagips::math::sqrt(T(1) + e * e) - T(1);
+//     }
+//     template <class T> KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
+//       const T e = real ? o - T(1) : o;
+//       return e / sagips::math::sqrt(T(1) + e * e);
+//     }
+//   };
+template <class Derived>
+struct Pointwise {
+  template <class T>
+  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
+                    Vector<T> d_weights, bool accumulate = false) {
+    return detail::evaluate<Derived, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+  template <class T>
+  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
+                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
+    detail::evaluate_to<Derived, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
+  }
+};
+
+struct LeastSquares : Pointwise<LeastSquares> {
   static constexpr const char* name = "least-squares";
   template <class T>
   KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
@@ -127,19 +164,9 @@ struct LeastSquares {
   KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
     return T(2) * (real ? o - T(1) : o);
   }
-  template <class T>
-  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
-                    Vector<T> d_weights, bool accumulate = false) {
-    return detail::evaluate<LeastSquares, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
-  }
-  template <class T>
-  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
-                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
-    detail::evaluate_to<LeastSquares, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
-  }
 };
 
-struct BceWithLogits {
+struct BceWithLogits : Pointwise<BceWithLogits> {
   static constexpr const char* name = "bce";
   template <class T>
   KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
@@ -149,21 +176,11 @@ struct BceWithLogits {
   KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
     return real ? math::sigmoid(o) - T(1) : math::sigmoid(o);
   }
-  template <class T>
-  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
-                    Vector<T> d_weights, bool accumulate = false) {
-    return detail::evaluate<BceWithLogits, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
-  }
-  template <class T>
-  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
-                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
-    detail::evaluate_to<BceWithLogits, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
-  }
 };
 
 // The critic's loss of a Wasserstein GAN. It needs a Lipschitz constraint on the critic, which this
 // loss does not impose (clip the discriminator's weights or add a gradient penalty yourself).
-struct Wasserstein {
+struct Wasserstein : Pointwise<Wasserstein> {
   static constexpr const char* name = "wasserstein";
   static constexpr bool needs_lipschitz_critic = true;
   template <class T>
@@ -173,16 +190,6 @@ struct Wasserstein {
   template <class T>
   KOKKOS_INLINE_FUNCTION static T derivative(T, bool real) {
     return real ? T(-1) : T(1);
-  }
-  template <class T>
-  static T evaluate(ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer, Matrix<T> d_out,
-                    Vector<T> d_weights, bool accumulate = false) {
-    return detail::evaluate<Wasserstein, T>(out, label, weights, normalizer, d_out, d_weights, accumulate);
-  }
-  template <class T>
-  static void evaluate_to(DeviceValue<T> value, ConstMatrix<T> out, Label label, ConstVector<T> weights, T normalizer,
-                          Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) {
-    detail::evaluate_to<Wasserstein, T>(value, out, label, weights, normalizer, d_out, d_weights, accumulate);
   }
 };
 
@@ -300,16 +307,53 @@ template <class L>
 struct lipschitz<L, std::void_t<decltype(L::needs_lipschitz_critic)>> : std::bool_constant<L::needs_lipschitz_critic> {};
 }  // namespace detail
 
-// The loss contract, one sentence per requirement (the trainer calls it).
+namespace detail {
+template <class L, class = void>
+struct has_loss_name : std::false_type {};
+template <class L>
+struct has_loss_name<L, std::void_t<decltype(L::name)>> : std::is_convertible<decltype(L::name), const char*> {};
+template <class L, bool Named = has_loss_name<L>::value>
+struct loss_name_ok : std::false_type {};
+template <class L>
+struct loss_name_ok<L, true> : std::bool_constant<sagips::well_formed_name(L::name)> {};
+template <class L>
+struct is_choice : std::false_type {};
+template <class... L>
+struct is_choice<Choice<L...>> : std::true_type {};
+}  // namespace detail
+
+template <class L>
+constexpr bool check_loss();
+namespace detail {
+template <class L>
+struct check_each {
+  static constexpr bool value = true;
+};
+template <class... L>
+struct check_each<Choice<L...>> {
+  static constexpr bool value = (check_loss<L>() && ...);
+};
+}  // namespace detail
+
+// The loss contract, one sentence per requirement (the trainer calls it); a Choice: each of its losses.
+// (True when it compiles: a point that fails stops the compilation with its sentence.)
 template <class L>
 constexpr bool check_loss() {
-  static_assert(detail::has_evaluate<L>::value,
-                "loss: the type needs `template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> "
-                "weights, T normalizer, Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false)`");
-  static_assert(!detail::lipschitz<L>::value,
-                "loss: a Wasserstein critic needs a Lipschitz constraint (gradient penalty or weight clipping) that "
-                "the trainer does not impose; use least squares or BCE");
-  return true;
+  if constexpr (detail::is_choice<L>::value) {
+    return detail::check_each<L>::value;
+  } else {
+    static_assert(detail::has_loss_name<L>::value,
+                  "loss: the type needs `static constexpr const char* name` (what --loss calls it)");
+    static_assert(!detail::has_loss_name<L>::value || detail::loss_name_ok<L>::value,
+                  "loss: its name must be lower-case letters, digits and '-'");
+    static_assert(detail::has_evaluate<L>::value,
+                  "loss: the type needs `template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> "
+                  "weights, T normalizer, Matrix<T> d_out, Vector<T> d_weights, bool accumulate = false) const`");
+    static_assert(!detail::lipschitz<L>::value,
+                  "loss: a Wasserstein critic needs a Lipschitz constraint (gradient penalty or weight clipping) "
+                  "that the trainer does not impose; use least squares or BCE");
+    return true;
+  }
 }
 
 }  // namespace sagips::loss

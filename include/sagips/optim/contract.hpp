@@ -22,6 +22,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "sagips/core/names.hpp"
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 
@@ -43,16 +44,10 @@ template <class Opt>
 struct has_name<Opt, std::void_t<decltype(Opt::name)>>
     : std::is_convertible<decltype(Opt::name), const char*> {};
 
-constexpr bool well_formed_name(const char* s) {
-  if (s == nullptr || *s == '\0' || *s == '-') return false;
-  for (; *s; ++s)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')) return false;
-  return true;
-}
 template <class Opt, bool Named = has_name<Opt>::value>
 struct name_ok : std::false_type {};
 template <class Opt>
-struct name_ok<Opt, true> : std::bool_constant<well_formed_name(Opt::name)> {};
+struct name_ok<Opt, true> : std::bool_constant<sagips::well_formed_name(Opt::name)> {};
 
 // The calls exactly as the trainer makes them.
 template <class Opt, class T, class = void>
