@@ -152,15 +152,6 @@ struct Traits {
 
 // ---- the checks ------------------------------------------------------------------------------
 namespace detail {
-template <class S, class = void>
-struct has_name : std::false_type {};
-template <class S>
-struct has_name<S, std::void_t<decltype(S::name)>>
-    : std::is_convertible<std::remove_cv_t<decltype(S::name)>, const char*> {};
-template <class S, bool Named = has_name<S>::value>
-struct strategy_name_ok : std::false_type {};
-template <class S>
-struct strategy_name_ok<S, true> : std::bool_constant<sagips::well_formed_name(S::name)> {};
 template <class S, class T, class Space, class = void>
 struct has_impl : std::false_type {};
 template <class S, class T, class Space>
@@ -230,9 +221,9 @@ struct has_error_feedback<I, T, Space,
 // Every requirement of the contract above, one sentence each. Returns true (usable in static_assert).
 template <class S, class T = float, class Space = Kokkos::HostSpace>
 constexpr bool check_strategy() {
-  static_assert(detail::has_name<S>::value,
+  static_assert(has_static_name_v<S>,
                 "exchange strategy: the tag needs `static constexpr const char* name = \"...\";`");
-  static_assert(!detail::has_name<S>::value || detail::strategy_name_ok<S>::value,
+  static_assert(!has_static_name_v<S> || well_named_v<S>,
                 "exchange strategy: its name must be lower-case letters, digits and '-'");
   static_assert(detail::has_impl<S, T, Space>::value,
                 "exchange strategy: the tag needs a nested `template <class T, class Space> class Impl`");

@@ -308,14 +308,6 @@ struct lipschitz<L, std::void_t<decltype(L::needs_lipschitz_critic)>> : std::boo
 }  // namespace detail
 
 namespace detail {
-template <class L, class = void>
-struct has_loss_name : std::false_type {};
-template <class L>
-struct has_loss_name<L, std::void_t<decltype(L::name)>> : std::is_convertible<decltype(L::name), const char*> {};
-template <class L, bool Named = has_loss_name<L>::value>
-struct loss_name_ok : std::false_type {};
-template <class L>
-struct loss_name_ok<L, true> : std::bool_constant<sagips::well_formed_name(L::name)> {};
 template <class L>
 struct is_choice : std::false_type {};
 template <class... L>
@@ -342,9 +334,9 @@ constexpr bool check_loss() {
   if constexpr (detail::is_choice<L>::value) {
     return detail::check_each<L>::value;
   } else {
-    static_assert(detail::has_loss_name<L>::value,
+    static_assert(has_static_name_v<L>,
                   "loss: the type needs `static constexpr const char* name` (what --loss calls it)");
-    static_assert(!detail::has_loss_name<L>::value || detail::loss_name_ok<L>::value,
+    static_assert(!has_static_name_v<L> || well_named_v<L>,
                   "loss: its name must be lower-case letters, digits and '-'");
     static_assert(detail::has_evaluate<L>::value,
                   "loss: the type needs `template <class T> T evaluate(ConstMatrix<T> out, Label, ConstVector<T> "

@@ -38,17 +38,6 @@ struct Settings {
 };
 
 namespace detail {
-template <class Opt, class = void>
-struct has_name : std::false_type {};
-template <class Opt>
-struct has_name<Opt, std::void_t<decltype(Opt::name)>>
-    : std::is_convertible<decltype(Opt::name), const char*> {};
-
-template <class Opt, bool Named = has_name<Opt>::value>
-struct name_ok : std::false_type {};
-template <class Opt>
-struct name_ok<Opt, true> : std::bool_constant<sagips::well_formed_name(Opt::name)> {};
-
 // The calls exactly as the trainer makes them.
 template <class Opt, class T, class = void>
 struct has_step : std::false_type {};
@@ -75,8 +64,8 @@ struct has_load<Opt, std::void_t<decltype(std::declval<Opt&>().load(std::declval
 
 template <class Opt, class T>
 struct OptimizerContract {
-  static constexpr bool named = has_name<Opt>::value;
-  static constexpr bool well_named = name_ok<Opt>::value;
+  static constexpr bool named = has_static_name_v<Opt>;
+  static constexpr bool well_named = well_named_v<Opt>;
   static constexpr bool constructible = std::is_constructible_v<Opt, std::size_t, const Settings&>;
   static constexpr bool movable = std::is_move_constructible_v<Opt>;
   static constexpr bool step = has_step<Opt, T>::value;
