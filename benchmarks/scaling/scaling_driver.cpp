@@ -58,6 +58,7 @@ struct Options {
   int steps = 4;
   double before_ms = 0, overlap_ms = 0, after_ms = 0;
   int polls = 0;
+  int models = 1;  // independent models (the trainer's --models): the strategy runs inside each
   bool vote = false;
   std::string json_path, label;
 };
@@ -104,6 +105,8 @@ int run(sagips::Environment& env, int argc, char** argv) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--after-ms", o.after_ms, "compute after finish(): the optimizer steps")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--models", o.models, "independent models, the strategy inside each (0: one per rank)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--polls", o.polls, "test() calls spread over the overlap (0: none)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_flag("--vote", o.vote, "the trainer's finiteness vote (an MPI_Iallgather) beside each exchange");
@@ -126,7 +129,10 @@ int run(sagips::Environment& env, int argc, char** argv) {
   const MPI_Comm comm = env.comm();
   const int rank = env.rank(), size = env.size();
 
-  ex::Exchanger<ex::Builtin, float> x(comm, cfg, o.floats);
+  // The trainer's split into independent models; the exchange runs inside this rank's model.
+  const sagips::train::ModelPartition models(comm, o.models);
+  const int first = models.membership().index * models.membership().ranks;  // the model's rank 0, in comm
+  ex::Exchanger<ex::Builtin, float> x(models.comm(), cfg, o.floats);
   sagips::Vector<float> grads("scaling::grads", o.floats), params;
   // Weights only where the strategy reads or writes them (a parameter server): memory is what limits
   // how many ranks one machine can simulate.
@@ -167,7 +173,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
       const std::vector<int> from = x.contributors(s);
       if (!from.empty()) {  // empty: not an average (a parameter-server worker)
         double mean_a = 0;
-        for (int q : from) mean_a += a_of(q, s);
+        for (int q : from) mean_a += a_of(first + q, s);  // q: a rank of the model
         wrong += count_wrong(grads, mean_a / static_cast<double>(from.size()));
         ++checked;
       }
@@ -188,7 +194,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
 
   // A parameter server: every pushed gradient applied once at rank 0.
   bool ps_checked = false;
-  if (x.description().has_server && cfg.algorithm == ex::PsAlgorithm::downpour &&
+  if (x.description().has_server && models.membership().count == 1 && cfg.algorithm == ex::PsAlgorithm::downpour &&
       (cfg.masters == 1 || cfg.sync_every == 1)) {
     ps_checked = true;
     if (rank == 0) {
@@ -221,6 +227,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
     nlohmann::json out = {{"label", o.label},
                           {"strategy", x.name()},
                           {"ranks", size},
+                          {"models", models.membership().count},
                           {"workers", workers_all},
                           {"floats", o.floats},
                           {"bytes", o.floats * sizeof(float)},

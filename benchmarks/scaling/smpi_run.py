@@ -170,18 +170,21 @@ def quick(driver, smpirun):
     failed = 0
     # 3000 floats: the pass-along rings; 262144 (1 MiB): the chunked rings, and the size from which
     # SimGrid's in-place MPI_Iallreduce crashes.
-    runs = [(name, floats) for floats in (3000, 262144) for name in names]
-    for name, floats in runs:
+    # Local exchanges nothing, so its models are single ranks (--models 0); and once, 4 independent
+    # models of 4 ranks with an all-reduce inside each (what the ensemble strategy was).
+    runs = [(name, floats, ["--models", "0"] if name == "local" else []) for floats in (3000, 262144) for name in names]
+    runs.append(("allreduce", 3000, ["--models", "4"]))
+    for name, floats, extra in runs:
         args = ["--strategy", name, "--steps", "2", "--before-ms", "0.6", "--overlap-ms", "0.4", "--polls", "2",
-                "--vote", "--floats", str(floats)]
+                "--vote", "--floats", str(floats)] + extra
         try:
             r = run(driver, 16, args, smpirun=smpirun, timeout=120)
             ok = r["verified"] and r["ranks"] == 16 and r["step_s"] >= 1e-3
-            print(f"{name:18s} {floats:7d} floats {'ok' if ok else 'WRONG'}  step {r['step_s'] * 1e3:.3f} ms "
+            print(f"{name + (' ' + ' '.join(extra) if extra else ''):18s} {floats:7d} floats {'ok' if ok else 'WRONG'}  step {r['step_s'] * 1e3:.3f} ms "
                   f"(simulated), {r['checked_results']} results checked, {r['wall_s']:.1f} s of host time")
             failed += not ok
         except (RuntimeError, subprocess.TimeoutExpired) as e:
-            print(f"{name:18s} {floats:7d} floats FAILED: {e}")
+            print(f"{name + (' ' + ' '.join(extra) if extra else ''):18s} {floats:7d} floats FAILED: {e}")
             failed += 1
     print(f"{len(runs) - failed} of {len(runs)} runs verified on 16 simulated ranks")
     return 1 if failed else 0

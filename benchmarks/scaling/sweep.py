@@ -52,8 +52,8 @@ SERIES = {
     "async-ring strong": (["--strategy", "async-ring", "--mode", "strong"], "default"),
     "async-ring strong chunked": (["--strategy", "async-ring", "--mode", "strong", "--chunk-threshold", "1"], "default"),
     "parameter-server": (["--strategy", "parameter-server"], "default"),
-    "ensemble": (["--strategy", "ensemble"], "default"),
-    "local": (["--strategy", "local"], "default"),
+    "ensemble": (["--strategy", "allreduce", "--models", "GROUPS"], "default"),  # models of a node's ranks
+    "local": (["--strategy", "local", "--models", "0"], "default"),
     "hierarchical": (["--strategy", "hierarchical"], "default"),
     "async-doubling weak": (["--strategy", "async-doubling", "--mode", "weak"], "default"),
 }
@@ -171,7 +171,8 @@ def cmd_run(a):
                         print(f"skip {point}")
                         save(path, data)
                         continue
-                    args = strategy_args + ["--steps", str(STEPS.get(name, a.steps)),
+                    groups = str(max(1, n // min(per_node, 4, n)))  # the ensemble: one model per node (<= 4 ranks)
+                    args = [groups if x == "GROUPS" else x for x in strategy_args] + ["--steps", str(STEPS.get(name, a.steps)),
                                             "--before-ms", f"{p['before']:.6g}", "--overlap-ms", f"{p['overlap']:.6g}",
                                             "--after-ms", f"{p['after']:.6g}", "--polls", str(p["polls"])]
                     if floats:

@@ -35,8 +35,6 @@ int main(int argc, char** argv) {
   app.defaults().steps = 1500;
   app.defaults().output_dir = "custom-out";
   app.data_defaults().generated = 200000;
-  app.exchange_defaults().strategy = "ensemble";  // one model per rank: their spread is the uncertainty
-  app.exchange_defaults().group_size = 1;
   // The "measured" events are generated from the truth on a fine grid (--data FILE reads a .npy).
   app.real_data_pipeline([] { return sagips::sim::Pipeline<Angular, sagips::sim::InverseCdf1D<1024>>(); });
   return app.run(argc, argv, [] { return Pipeline(); });

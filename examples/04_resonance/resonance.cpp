@@ -46,8 +46,6 @@ using Pipeline = sim::Pipeline<Resonance, sim::InverseCdf1D<256>, FallingEfficie
 int main(int argc, char** argv) {
   sagips::App<Pipeline> app("resonance: mass, width and signal fraction of a resonance from measured events");
   app.defaults().output_dir = "resonance-out";
-  app.exchange_defaults().strategy = "ensemble";  // one model per rank: their spread is the uncertainty
-  app.exchange_defaults().group_size = 1;
   app.fit_default() = false;  // the fit does not fold the detector in: it would read it as physics
   return app.run(argc, argv, [] { return Pipeline({}, {}, {}, sim::GaussianSmearing{0.01}); });
 }

@@ -25,8 +25,6 @@ int main(int argc, char** argv) {
   // The main job's defaults (docs/results.md says how they were chosen).
   app.defaults().steps = 2500;
   app.defaults().param_samples = 16;
-  app.exchange_defaults().strategy = "ensemble";
-  app.exchange_defaults().group_size = 1;
   // The real data come from a finer sampler than the training one: they follow the density itself.
   app.real_data_pipeline([&] { return ProxyPipeline<256>(sim::Proxy2D{}, {}, sim::GaussianSmearing{resolution}); });
   return app.run(argc, argv, [&] { return ProxyPipeline<128>(sim::Proxy2D{}, {}, sim::GaussianSmearing{resolution}); });

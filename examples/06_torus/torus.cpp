@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
               Strategies>
       app("torus: the 2-D proxy with a user-written exchange strategy");
   app.exchange_defaults().strategy = "torus-2d";
+  app.defaults().models = 1;  // one model over all ranks, so the torus has ranks to exchange with
   app.defaults().output_dir = "torus-out";
   return app.run(argc, argv, [] { return Pipeline(sim::Proxy2D{}, {}, sim::GaussianSmearing{0.01}); });
 }

@@ -80,8 +80,12 @@ class App {
     std::string mle_sample;  // which events the fit saw
   };
 
+  // The defaults a physicist wants first: one model per rank (--models 0), each on its own bootstrap
+  // resample, so the answer comes with an uncertainty; --models N makes N models of several ranks,
+  // each trained by --strategy (the SAGIPS asynchronous ring unless told otherwise).
   explicit App(std::string description) : cli_(std::move(description)) {
     train_.output_dir = "sagips-out";
+    train_.models = 0;
     xcfg_.strategy = "async-ring";
   }
 
@@ -122,11 +126,16 @@ class App {
       const HostMatrix<T> data = real_data(env, pipeline);
       events_ = static_cast<long>(data.extent(0));
       Trainer trainer(env.comm(), train_, xcfg_, pipeline, data);
-      if (env.is_root())
-        std::printf("%s: %d rank(s) on %s, %ld real events, strategy %s (gradients from %s), loss %s\n",
+      if (env.is_root()) {
+        const train::Membership& m = trainer.membership();
+        const std::string exchange = m.ranks == 1 ? std::string("nothing to exchange")
+                                                  : std::string("strategy ") + trainer.exchanger().name() +
+                                                        ", gradients from " + trainer.exchanger().path();
+        std::printf("%s: %d rank(s) on %s, %ld real events, %d model(s) of %d rank(s) (%s), loss %s\n",
                     std::filesystem::path(argv[0]).filename().c_str(), env.size(), env.execution_space().c_str(),
-                    static_cast<long>(data.extent(0)), trainer.exchanger().name(), trainer.exchanger().path().c_str(),
+                    static_cast<long>(data.extent(0)), m.count, m.ranks, exchange.c_str(),
                     trainer.config().loss.c_str());
+      }
       data_identity_ = trainer.data_identity();
       result_.gan = trainer.train();
       if (fit_) fit_events(env, pipeline, data);
@@ -348,7 +357,7 @@ class App {
     if (g.members > 1)
       std::printf("estimate: the mean of %d independent models; sigma: their spread\n", g.members);
     else
-      std::printf("estimate: the generator's mean (one model: no uncertainty; train an ensemble for one)\n");
+      std::printf("estimate: the generator's mean (one model: no uncertainty; --models N trains N for one)\n");
     if (r.mle && !r.mle->converged)
       std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
                   r.mle->status.c_str(), r.mle->events);

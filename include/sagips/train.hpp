@@ -11,6 +11,7 @@
 #include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
+#include "sagips/train/partition.hpp"
 #include "sagips/train/phases.hpp"
 #include "sagips/train/progress.hpp"
 #include "sagips/train/report.hpp"

@@ -13,7 +13,6 @@ struct Lossy {
     bool test() { return true; }
     void finish() {}
     const sagips::exchange::Stats& stats() const { return stats_; }
-    sagips::exchange::Membership membership() const { return {}; }
     std::vector<int> contributors(std::int64_t) const { return {0}; }
     bool is_server() const { return false; }
     void serve(Kokkos::View<T*, Space>, const sagips::exchange::ServerApply<T, Space>&) {}

@@ -18,6 +18,7 @@ MPI, Eigen, CLI11 and nlohmann/json are -isystem, or their headers warn in the u
 library is a shared one (no .a, no -l that only a static archive answers), and sagips-native adds
 the compiler's native-ISA flag.
 """
+import json
 import os
 import pathlib
 import shlex
@@ -157,6 +158,16 @@ def main() -> int:
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "consumer"])
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "resonance", *brief, "--output", tmp / "out-rc"])
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "torus", *brief, "--output", tmp / "out-tc"])
+        # 2 independent models of a 2-rank asynchronous ring, the uncertainty from their bootstrap spread.
+        run([mpirun, "--oversubscribe", "-np", "4", cbuild / "resonance", *brief, "--models", "2",
+             "--strategy", "async-ring", "--output", tmp / "out-models"])
+        summary = json.loads((tmp / "out-models" / "summary.json").read_text())
+        sigmas = summary["parameters"].get("sigma") or []
+        if (summary["members"] != 2 or summary["strategy"] != "async-ring" or summary["configuration"]["models"] != 2
+                or len(sigmas) != 3 or not all(isinstance(s, (int, float)) and s > 0 for s in sigmas)):
+            print(f"FAIL: --models 2 --strategy async-ring on 4 ranks: members {summary['members']}, strategy "
+                  f"{summary['strategy']}, models {summary['configuration'].get('models')}, sigmas {sigmas}")
+            return 1
         wrong = tmp / "wrong-version"
         wrong.mkdir()
         (wrong / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.16)\nproject(w LANGUAGES CXX)\n"
@@ -169,7 +180,8 @@ def main() -> int:
             return 1
     print("consumer OK: flags checked; the consumer and examples 04 and 06 built with -Werror against the "
           "installed headers via pkg-config (sagips-native), via Meson (sagips) and via CMake "
-          "(find_package: sagips::native, sagips::sagips; relocated), and ran on 2 ranks")
+          "(find_package: sagips::native, sagips::sagips; relocated), and ran on 2 ranks; 2 models x 2 ranks of "
+          "async-ring on 4 ranks gave a bootstrap sigma")
     return 0
 
 

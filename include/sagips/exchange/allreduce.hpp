@@ -6,7 +6,6 @@
 //               collective (what a scaling study should compare against).
 //   Iallreduce  MPI_Iallreduce posted by start(), completed by finish(): the discriminator step runs
 //               while it flies (as far as the MPI library makes progress: test() pokes it).
-//   Ensemble    (ensemble.hpp) the same body on each ensemble member's own ranks.
 
 #include <mpi.h>
 

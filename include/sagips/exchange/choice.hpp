@@ -48,7 +48,6 @@ struct AnyImpl {
   virtual bool test() = 0;
   virtual void finish() = 0;
   virtual const Stats& stats() const = 0;
-  virtual Membership membership() const = 0;
   virtual std::vector<int> contributors(std::int64_t step) const = 0;
   virtual bool is_server() const = 0;
   virtual void serve(View params, const ServerApply<T, Space>& apply) = 0;
@@ -65,7 +64,6 @@ struct Model final : AnyImpl<T, Space> {
   bool test() override { return impl.test(); }
   void finish() override { impl.finish(); }
   const Stats& stats() const override { return impl.stats(); }
-  Membership membership() const override { return impl.membership(); }
   std::vector<int> contributors(std::int64_t step) const override { return impl.contributors(step); }
   bool is_server() const override { return impl.is_server(); }
   void serve(View params, const ServerApply<T, Space>& apply) override { impl.serve(params, apply); }

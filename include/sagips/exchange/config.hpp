@@ -25,8 +25,8 @@ enum class Compression { none, bf16, fp16 };
 struct Config {
   // Which strategy, when the trainer's exchange is a run-time choice (exchange::Builtin, --strategy).
   std::string strategy = "async-ring";
-  // Grouped rings (AsyncRing) and Ensemble groups.
-  int group_size = 0;       // 0: the ranks sharing a node, at most 4 (the GPUs of a Polaris node); all ranks when fewer
+  // Grouped strategies (AsyncRing, AsyncDoubling, Hierarchical).
+  int group_size = 0;       // 0: the ranks sharing a node, at most 4 (the GPUs of a Polaris node); all of a model's ranks when fewer
   int outer_period = 2;     // k: every k-th step is an outer step
   Mode mode = Mode::weak;
   bool rma = false;         // inner averaging through one MPI window per group
@@ -109,6 +109,16 @@ inline CLI::Validator compression_names() {
 inline std::string named_problem(const char* name, const std::string& problem) {
   return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
 }
+
+// Independent models were once a strategy, "ensemble"; they are the trainer's --models now, beside
+// any strategy. A configuration that still names it hears where it went.
+inline const char* const old_ensemble_hint =
+    "'ensemble' is no longer a strategy: independent models are --models N (the ranks split into N equal "
+    "models, any --strategy inside each; e.g. --models 4 --strategy allreduce)";
+inline CLI::Validator not_the_old_ensemble() {
+  return CLI::Validator([](std::string& text) -> std::string { return text == "ensemble" ? old_ensemble_hint : ""; },
+                        "");
+}
 }  // namespace detail
 
 // The first problem with `c` (empty: none). Names are the fields' (as in summary.json's "exchange").
@@ -125,6 +135,7 @@ inline std::string validate(const Config& c) {
         d::named_problem("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha_range))})
     if (!problem.empty()) return problem;
   if (c.strategy.empty()) return "exchange strategy: empty";
+  if (c.strategy == "ensemble") return std::string("exchange strategy: ") + d::old_ensemble_hint;
   if (c.mode != Mode::weak && c.mode != Mode::strong && c.mode != Mode::leader_broadcast)
     return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
   if (c.algorithm != PsAlgorithm::downpour && c.algorithm != PsAlgorithm::easgd)
@@ -143,9 +154,10 @@ inline void add_options(CLI::App& app, Config& c) {
   cli::config_file(app).add_key("algorithm", "ps-algorithm");
   auto* g = "Gradient exchange";
   app.add_option("--strategy", c.strategy, "gradient exchange strategy (when the program chooses it at run time)")
+      ->check(d::not_the_old_ensemble())
       ->capture_default_str()->group(g);
   app.add_option("--group-size", c.group_size,
-                 "ranks per group of the grouped ring and of an ensemble member (0: the ranks of a node, at most 4)")
+                 "ranks per group of the grouped strategies, inside a model (0: the ranks of a node, at most 4)")
       ->transform(cli::integer(d::at_least_zero))->capture_default_str()->group(g);
   app.add_option("--outer-period", c.outer_period, "every k-th step the group leaders (or all ranks) average")
       ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);

@@ -29,7 +29,6 @@
 //
 // NoServer<T, Space> provides, and a strategy may override:
 //   const Stats& stats() const;                      // traffic and waiting, for benchmarks and summaries
-//   Membership membership() const;                   // which independent model this rank trains ({0, 1})
 //   std::vector<int> contributors(std::int64_t step) const;  // the ranks (of comm) whose step gradients
 //                                                    // this rank's result averages (all: the default;
 //                                                    // empty: the result is not an average)
@@ -71,12 +70,6 @@ struct Stats {
   long nonfinite_reads = 0;  // RMA: neighbour buffers skipped by the finiteness guard
 };
 
-// Independent models: an ensemble trains `count` GANs that never talk; this rank is in model `index`.
-struct Membership {
-  int index = 0;
-  int count = 1;
-};
-
 // A parameter-server master's optimizer step: apply(params, grads) on its own weights.
 template <class T, class Space>
 using ServerApply = std::function<void(Kokkos::View<T*, Space> params, Kokkos::View<const T*, Space> grads)>;
@@ -89,7 +82,6 @@ class NoServer {
   explicit NoServer(MPI_Comm comm) { MPI_Comm_size(comm, &size_); }
 
   const Stats& stats() const { return stats_; }
-  Membership membership() const { return {}; }
   std::vector<int> contributors(std::int64_t) const {
     std::vector<int> all(static_cast<std::size_t>(size_));
     std::iota(all.begin(), all.end(), 0);
@@ -191,11 +183,6 @@ template <class I>
 struct has_stats<I, std::void_t<decltype(std::declval<const I&>().stats())>>
     : std::is_convertible<decltype(std::declval<const I&>().stats()), const Stats&> {};
 template <class I, class = void>
-struct has_membership : std::false_type {};
-template <class I>
-struct has_membership<I, std::void_t<decltype(std::declval<const I&>().membership())>>
-    : std::is_convertible<decltype(std::declval<const I&>().membership()), Membership> {};
-template <class I, class = void>
 struct has_contributors : std::false_type {};
 template <class I>
 struct has_contributors<I, std::void_t<decltype(std::declval<const I&>().contributors(std::int64_t{}))>>
@@ -239,9 +226,6 @@ constexpr bool check_strategy() {
                 "exchange strategy: Impl needs `void finish()` (complete the exchange)");
   static_assert(detail::has_stats<I>::value,
                 "exchange strategy: Impl needs `const sagips::exchange::Stats& stats() const` (inherit "
-                "sagips::exchange::NoServer<T, Space>)");
-  static_assert(detail::has_membership<I>::value,
-                "exchange strategy: Impl needs `Membership membership() const` (inherit "
                 "sagips::exchange::NoServer<T, Space>)");
   static_assert(detail::has_contributors<I>::value,
                 "exchange strategy: Impl needs `std::vector<int> contributors(std::int64_t step) const` "

@@ -144,7 +144,6 @@ class Exchanger {
     Kokkos::deep_copy(params, staging_);
   }
   void worker_done() { direct_ ? direct_->worker_done() : staged_->worker_done(); }
-  Membership membership() const { return direct_ ? direct_->membership() : staged_->membership(); }
   std::vector<int> contributors(std::int64_t step) const {
     return direct_ ? direct_->contributors(step) : staged_->contributors(step);
   }

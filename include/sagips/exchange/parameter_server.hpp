@@ -90,7 +90,6 @@ struct ParameterServer {
     bool is_server() const { return rank_ < masters_; }
     int master() const { return master_; }
     const Stats& stats() const { return stats_; }
-    Membership membership() const { return {}; }
     std::vector<int> contributors(std::int64_t) const { return {}; }  // not an average: a master's weights
     void error_feedback(View residual) { residual_ = residual; }
 

@@ -49,6 +49,10 @@ struct TrainerConfig {
   bool average_discriminator = false;  // also average the discriminator's gradients over a model's ranks
   bool poll_each_layer = false;   // drive the exchange between the discriminator's layers too (default: row blocks)
   std::uint64_t seed = 1;              // networks' initialisation and every random stream of training
+  // Independent models: the ranks split into this many equal groups of consecutive ranks, each one
+  // model (its own initial weights, its own bootstrap resample) trained by the exchange strategy over
+  // its ranks; their spread is the uncertainty. 0: one model per rank.
+  int models = 1;
   // -- the data
   std::uint64_t data_seed = 12345;     // the data's shuffle into shards, bootstraps, generated data
   double shard_fraction = 0;      // fraction of the data each rank of a model holds; 0: 1/ranks (all data, disjoint)
@@ -89,6 +93,7 @@ inline void to_json(nlohmann::json& j, const TrainerConfig& c) {
                      {"average_discriminator", c.average_discriminator},
                      {"poll_each_layer", c.poll_each_layer},
                      {"seed", c.seed},
+                     {"models", c.models},
                      {"data_seed", c.data_seed},
                      {"shard_fraction", c.shard_fraction},
                      {"bootstrap", c.bootstrap},
@@ -127,6 +132,7 @@ namespace detail {
 inline const cli::IntRange<long> at_least_one_long = cli::at_least(1L);
 inline const cli::IntRange<long> at_least_zero_long = cli::at_least(0L);
 inline const cli::IntRange<int> at_least_one_int = cli::at_least(1);
+inline const cli::IntRange<int> at_least_zero_int = cli::at_least(0);
 inline const cli::IntRange<std::uint64_t> any_seed{};
 inline const cli::RealRange learning_rate_range = cli::positive();
 inline const cli::RealRange fraction_range = cli::closed(0.0, 1.0);
@@ -160,6 +166,7 @@ inline std::string validate(const TrainerConfig& c) {
         d::named_problem("ema", check_real(c.ema, d::ema_range)),
         d::named_problem("max_skipped", check_real(c.max_skipped, d::skipped_range)),
         d::named_problem("disc_steps", check_integer(c.disc_steps, d::at_least_one_int)),
+        d::named_problem("models", check_integer(c.models, d::at_least_zero_int)),
         d::named_problem("shard_fraction", check_real(c.shard_fraction, d::fraction_range)),
         d::named_problem("metrics_every", check_integer(c.metrics_every, d::at_least_one_long)),
         d::named_problem("progress_every", check_integer(c.progress_every, d::at_least_one_long)),
@@ -252,6 +259,10 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
       ->group(run);
   app.add_option("--seed", c.seed, "seed of the networks' initialisation and of all training randomness")
       ->transform(cli::integer(d::any_seed))->capture_default_str()->group(run);
+  app.add_option("--models", c.models,
+                 "independent models: the ranks split into this many equal groups, the exchange strategy inside "
+                 "each; their spread is the uncertainty (0: one model per rank)")
+      ->transform(cli::integer(d::at_least_zero_int))->capture_default_str()->group(run);
   auto* data = "Data";
   app.add_option("--data-seed", c.data_seed, "seed of the data's shuffle into shards, of bootstraps and of generated data")
       ->transform(cli::integer(d::any_seed))->capture_default_str()->group(data);
@@ -259,7 +270,7 @@ inline void add_options(CLI::App& app, TrainerConfig& c) {
                  "fraction of the real data each rank of a model holds (disjoint); 0: 1/ranks")
       ->transform(cli::real(d::fraction_range))->capture_default_str()->group(data);
   app.add_flag("--bootstrap,!--no-bootstrap", c.bootstrap,
-               "with several independent models (an ensemble), each trains on its own resample of the data, so "
+               "with several independent models (--models), each trains on its own resample of the data, so "
                "their spread is the statistical uncertainty")
       ->disable_flag_override()->capture_default_str()->group(data);
   auto* out = "Output";

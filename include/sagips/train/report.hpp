@@ -55,9 +55,10 @@ class Reporter {
  public:
   // estimate(step) gives this rank's parameter means and spreads (called on the reporter only);
   // truth is empty when the theory states none.
-  Reporter(const TrainerConfig& c, MPI_Comm workers, bool is_reporter, std::vector<std::string> names,
+  // workers: every training rank; model: this rank's model's training ranks.
+  Reporter(const TrainerConfig& c, MPI_Comm workers, MPI_Comm model, bool is_reporter, std::vector<std::string> names,
            std::vector<double> truth)
-      : cfg_(c), workers_(workers), reporter_(is_reporter), names_(std::move(names)), truth_(std::move(truth)),
+      : cfg_(c), workers_(workers), model_(model), reporter_(is_reporter), names_(std::move(names)), truth_(std::move(truth)),
         progress_(c.steps, c.progress_every) {}
 
   // Collective. Opens metrics.csv (on resume: keeps the rows up to resume_step).
@@ -93,7 +94,9 @@ class Reporter {
       throw CollectiveError("non-finite loss at step " + std::to_string(step) + " (L_D " + std::to_string(ld) +
                             ", L_G " + std::to_string(lg) + "): lower the learning rates or check the theory");
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), weights);
-    const double drift = exchange::drift(workers_, host.data(), host.extent(0));
+    // The drift inside each model (independent models are meant to differ), the largest of them.
+    double drift = exchange::drift(model_, host.data(), host.extent(0));
+    mpi::allreduce(MPI_IN_PLACE, &drift, 1, MPI_DOUBLE, MPI_MAX, workers_, what);
     int n_workers = 1;
     MPI_Comm_size(workers_, &n_workers);
     collectively(workers_, [&] {
@@ -134,7 +137,7 @@ class Reporter {
 
  private:
   TrainerConfig cfg_;
-  MPI_Comm workers_;
+  MPI_Comm workers_, model_;
   bool reporter_;
   std::vector<std::string> names_;
   std::vector<double> truth_;

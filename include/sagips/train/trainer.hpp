@@ -16,9 +16,10 @@
 // Exchange is one strategy (exchange::AsyncRing, ...) or a run-time choice (exchange::Builtin, chosen
 // by exchange::Config::strategy); Loss likewise (loss::Builtin, chosen by TrainerConfig::loss); the
 // networks' optimizers are chosen by name among Optimizers (optim::Choice, default optim::Builtin:
-// adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer). The
-// trainer never names a strategy: what it needs (a server, an ensemble's membership) the exchanger
-// tells it. (The pipeline comes first because C++ defaults must trail and it has no default.)
+// adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer). The ranks form
+// TrainerConfig::models independent models (partition.hpp); the strategy runs inside each model and
+// never names it, nor does the trainer name a strategy: what it needs (a server) the exchanger tells
+// it. (The pipeline comes first because C++ defaults must trail and it has no default.)
 
 #include <mpi.h>
 
@@ -56,6 +57,7 @@
 #include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
+#include "sagips/train/partition.hpp"
 #include "sagips/train/phases.hpp"
 #include "sagips/train/report.hpp"
 #include "sagips/train/result.hpp"
@@ -110,7 +112,8 @@ class Trainer {
       : comm_(comm),
         cfg_(std::move(cfg)),
         xcfg_(xcfg),
-        exchanger_(set_up(comm, cfg_, xcfg_, data), xcfg_, Generator::num_params) {
+        partition_(set_up(comm, cfg_, xcfg_, data)),
+        exchanger_(partition_.comm(), xcfg_, Generator::num_params) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     check_all(comm_, exchanger_.description().has_server && cfg_.resume
@@ -121,14 +124,14 @@ class Trainer {
                  "the trainer's check of the real data");
     data_identity_ = agreed_data_identity(comm_, data);
 
-    // Training ranks (all but parameter-server masters); the ranks of this rank's model.
+    // Training ranks (all but parameter-server masters); the training ranks of this rank's model.
     const bool server = exchanger_.is_server();
     workers_ = Comm::split(comm_, server ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
     int reporter = server ? size_ : rank_;
     mpi::allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, comm_, "the trainer's set-up");
     reporter_ = reporter;
-    membership_ = exchanger_.membership();
-    model_ = Comm::split(comm_, server ? MPI_UNDEFINED : membership_.index, rank_, "the trainer's set-up");
+    membership_ = partition_.membership();
+    model_ = Comm::split(partition_.comm(), server ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
 
     // Every rank of a model builds the same networks from the seed; each model has its own seed.
     models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(membership_.index));
@@ -141,7 +144,7 @@ class Trainer {
         disc_exchanger_ = std::make_unique<DiscExchanger>(model_, exchange::Config{}, Discriminator::num_params);
       models_->synchronize(model_, cfg_.average_discriminator);
     }
-    reporter_log_ = std::make_unique<Reporter>(cfg_, workers_, rank_ == reporter_, parameter_names(), truth());
+    reporter_log_ = std::make_unique<Reporter>(cfg_, workers_, model_, rank_ == reporter_, parameter_names(), truth());
   }
 
   Trainer(const Trainer&) = delete;
@@ -264,7 +267,7 @@ class Trainer {
   const TrainerConfig& config() const { return cfg_; }
   const GenExchanger& exchanger() const { return exchanger_; }
   bool is_reporter() const { return rank_ == reporter_; }
-  exchange::Membership membership() const { return membership_; }
+  const Membership& membership() const { return membership_; }
 
   // The run's configuration: the trainer's options, the exchange's (the strategy and the options it
   // reads), the program's record (TrainerConfig::program) and the real data's identity (events and
@@ -283,8 +286,9 @@ class Trainer {
   static std::vector<double> truth() { return sim::truth_values<Theory>(); }
 
  private:
-  // Checks that must pass before the exchanger is built (collective): the configuration, the data's shape.
-  static MPI_Comm set_up(MPI_Comm comm, TrainerConfig& c, const exchange::Config& x, HostMatrix<const T> data) {
+  // Checks that must pass before the exchanger is built (collective): the configuration, the data's
+  // shape; then the ranks split into the models, inside which the exchanger is built.
+  static ModelPartition set_up(MPI_Comm comm, TrainerConfig& c, const exchange::Config& x, HostMatrix<const T> data) {
     watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
     const auto losses = loss::choice_names<Loss>();
     if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
@@ -294,7 +298,7 @@ class Trainer {
       problem = "the real data have " + std::to_string(data.extent(1)) +
                 " columns per event; the pipeline makes events of " + std::to_string(D);
     check_all(comm, problem, "the trainer's set-up checks");
-    return comm;
+    return ModelPartition(comm, c.models);
   }
 
   template <bool Lower>
@@ -388,9 +392,10 @@ class Trainer {
   int rank_ = 0, size_ = 1, reporter_ = 0;
   TrainerConfig cfg_;
   exchange::Config xcfg_;
+  ModelPartition partition_;  // this rank's model: its ranks, servers included (the exchanger's communicator)
   GenExchanger exchanger_;
-  Comm workers_, model_;
-  exchange::Membership membership_;
+  Comm workers_, model_;      // all training ranks; this model's training ranks
+  Membership membership_;
   std::unique_ptr<Models> models_;
   std::unique_ptr<Step> step_;
   std::unique_ptr<ParameterSampler<Generator, P>> sampler_;

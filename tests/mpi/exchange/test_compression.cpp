@@ -133,7 +133,7 @@ void check_all_compressible(std::tuple<S...>*) {
 }
 
 using Listed = std::tuple<ex::Local, ex::Allreduce, ex::Iallreduce, ex::SyncRing, ex::AsyncRing, ex::ParameterServer,
-                          ex::Ensemble, examples::Torus2D, GatherAll>;
+                          examples::Torus2D, GatherAll>;
 
 }  // namespace
 
@@ -146,7 +146,7 @@ TEST_CASE("compression is refused on every rank where the traffic is not sagips'
   ex::Config x;
   x.compression = ex::Compression::bf16;
   x.group_size = 1;
-  for (const char* name : {"local", "allreduce", "iallreduce", "ensemble"}) {
+  for (const char* name : {"local", "allreduce", "iallreduce"}) {
     CAPTURE(name);
     x.strategy = name;
     const std::string expected = std::string("--compression bf16 is refused by --strategy ") + name;

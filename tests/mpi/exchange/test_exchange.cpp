@@ -3,7 +3,7 @@
 // rank holds the mean of the step gradients of the ranks its strategy says it averages
 // (contributors(step)), against an oracle gathered with MPI_Allgather, for every layout and schedule
 // the configurations below produce; where the contributors are all ranks this is MPI_Allreduce's
-// mean. Then what is particular: RMA against the two-sided ring, ensembles' isolation, the parameter
+// mean. Then what is particular: RMA against the two-sided ring, independent models' isolation, the parameter
 // server against plain SGD, the refusals, the finiteness guard, drift, and the watchdog. Each exchange
 // runs from host memory and staged through a host buffer (layouts.hpp's paths), with the same bits.
 // The tests read and write device buffers only through host mirrors (host_views.hpp), so they hold on a GPU.
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sagips/exchange.hpp>
+#include <sagips/train/partition.hpp>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -92,7 +93,8 @@ void check_all_averaging(std::tuple<S...>*) {
   const std::size_t n_ranks = static_cast<std::size_t>(sagips::testing::size());
   auto one = [&](auto* tag) {
     using Strategy = std::remove_pointer_t<decltype(tag)>;
-    if constexpr (!ex::Traits<Strategy>::has_server) {  // (a server is not an average: tested below)
+    // (A server is not an average: tested below. Local exchanges nothing: one rank only, tested below.)
+    if constexpr (!ex::Traits<Strategy>::has_server && !std::is_same_v<Strategy, ex::Local>) {
       for (std::size_t n : {std::size_t(0), std::size_t(1), n_ranks + 2, 7 * n_ranks + 3}) {
         check_strategy_averages<Strategy, double>(n, 1e-14);
         check_strategy_averages<Strategy, float>(n, 1e-6);
@@ -163,6 +165,7 @@ TEST_CASE("the run-time choice builds the strategy it is told, and refuses a nam
   c.group_size = 1;
   for (const std::string& name : ex::strategy_names<ex::Builtin>()) {
     if (name == "parameter-server" && sagips::testing::size() < 2) continue;
+    if (name == "local" && sagips::testing::size() > 1) continue;  // one rank only (below)
     c.strategy = name;
     ex::Exchanger<ex::Builtin, float> e(sagips::testing::comm(), c, 10);
     CHECK(std::string(e.name()) == name);
@@ -208,29 +211,72 @@ TEST_CASE("RMA averages like the two-sided ring; its guard skips a non-finite re
   }
 }
 
-TEST_CASE("Ensemble groups never talk to each other, and say which model each rank trains") {
+TEST_CASE("independent models never talk: a strategy inside each averages its model's ranks only") {
   const int r = sagips::testing::rank(), size = sagips::testing::size();
-  if (size % 2 != 0 && size != 1) return;  // groups of 2 need an even rank count
-  for (bool staged : paths) {
-    CAPTURE(staged);
-    ex::Config c;
-    c.group_size = size == 1 ? 1 : 2;
-    c.stage_through_host = staged;
-    ex::Exchanger<ex::Ensemble, double> e(sagips::testing::comm(), c, 5);
-    exchange_test::check_path(e, staged);
-    Vector<double> g("g", 5);
-    Kokkos::deep_copy(g, double(r));
+  for (int models : {0, 1, size % 2 == 0 ? size / 2 : size}) {
+    CAPTURE(models);
+    const sagips::train::ModelPartition p(sagips::testing::comm(), models);
+    const sagips::train::Membership& m = p.membership();
+    CHECK(m.count == (models == 0 ? size : models));
+    CHECK(m.ranks * m.count == size);
+    CHECK(m.index == r / m.ranks);
+    CHECK(p.comm().size() == m.ranks);
+    for (bool staged : paths) {
+      CAPTURE(staged);
+      ex::Config c;
+      c.group_size = m.ranks;
+      c.stage_through_host = staged;
+      const int first = m.index * m.ranks;
+      const double expected = first + (m.ranks - 1) / 2.0;  // the mean of the model's ranks' numbers
+      auto exchange = [&](auto* tag) {
+        using S = std::remove_pointer_t<decltype(tag)>;
+        CAPTURE(S::name);
+        ex::Exchanger<S, double> e(p.comm(), c, 5);
+        exchange_test::check_path(e, staged);
+        Vector<double> g("g", 5);
+        Kokkos::deep_copy(g, double(r));
+        e.start(g, 1);
+        e.finish();
+        for (double got : host_values(g)) CHECK(got == expected);
+      };
+      exchange(static_cast<ex::Allreduce*>(nullptr));
+      exchange(static_cast<ex::AsyncRing*>(nullptr));
+      exchange(static_cast<ex::SyncRing*>(nullptr));
+    }
+  }
+  // A count that does not fit is refused on every rank, naming the rank count.
+  const std::string too_many = "asks for more models than the " + std::to_string(size) + " rank(s)";
+  CHECK_THROWS_WITH_AS(sagips::train::ModelPartition(sagips::testing::comm(), size + 1),
+                       doctest::Contains(too_many.c_str()), sagips::CollectiveError);
+  if (size == 4)
+    CHECK_THROWS_WITH_AS(sagips::train::ModelPartition(sagips::testing::comm(), 3),
+                         doctest::Contains("--models 3 does not divide the 4 ranks"), sagips::CollectiveError);
+}
+
+TEST_CASE("local exchanges nothing, and refuses a model of several ranks on every rank") {
+  const int r = sagips::testing::rank(), size = sagips::testing::size();
+  ex::Config c;
+  if (size == 1) {
+    ex::Exchanger<ex::Local, double> e(sagips::testing::comm(), c, 3);
+    Vector<double> g("g", 3);
+    Kokkos::deep_copy(g, 2.5);
     e.start(g, 1);
     e.finish();
-    const int first = (r / c.group_size) * c.group_size;
-    const double expected = c.group_size == 1 ? r : (first + first + 1) / 2.0;
-    for (double got : host_values(g)) CHECK(got == expected);
-    CHECK(e.membership().index == r / c.group_size);
-    CHECK(e.membership().count == size / c.group_size);
-    ex::Exchanger<ex::Local, double> local(sagips::testing::comm(), c, 5);
-    CHECK(local.membership().index == r);
-    CHECK(local.membership().count == size);
+    for (double got : host_values(g)) CHECK(got == 2.5);
+    CHECK(e.contributors(1) == std::vector<int>{0});
+    return;
   }
+  const std::string refused =
+      "--strategy local exchanges nothing, so each model must be one rank; this one has " + std::to_string(size);
+  CHECK_THROWS_WITH_AS((ex::Exchanger<ex::Local, double>(sagips::testing::comm(), c, 3)),
+                       doctest::Contains(refused.c_str()), sagips::CollectiveError);
+  const sagips::train::ModelPartition alone(sagips::testing::comm(), 0);
+  ex::Exchanger<ex::Local, double> e(alone.comm(), c, 3);
+  Vector<double> g("g", 3);
+  Kokkos::deep_copy(g, double(r));
+  e.start(g, 1);
+  e.finish();
+  for (double got : host_values(g)) CHECK(got == r);
 }
 
 TEST_CASE("parameter server: Downpour with sync_every = 1 on one worker equals plain SGD") {

@@ -151,15 +151,17 @@ TEST_CASE("every exchange strategy trains a few steps and writes its outputs") {
   auto c = small(shared_tmp("strategies"));
   c.steps = 6;
   c.checkpoint_every = 0;
-  check(run<ex::Local>(c, x), c.output_dir, "local");
+  auto per_rank = c;
+  per_rank.models = 0;  // one model per rank: local has nothing to exchange
+  check(run<ex::Local>(per_rank, x), c.output_dir, "local");
   check(run<ex::Allreduce>(c, x), c.output_dir, "allreduce");
   check(run<ex::Iallreduce>(c, x), c.output_dir, "iallreduce");
   check(run<ex::SyncRing>(c, x), c.output_dir, "sync-ring");
   check(run<ex::AsyncRing>(c, x), c.output_dir, "async-ring");
   x.mode = ex::Mode::strong;
   check(run<ex::AsyncRing>(c, x), c.output_dir, "async-ring");
-  const auto ens = run<ex::Ensemble>(c, x);
-  check(ens, c.output_dir, "ensemble");
+  const auto ens = run<ex::AsyncRing>(per_rank, x);  // independent models with a strategy inside each
+  check(ens, c.output_dir, "async-ring");
   CHECK(ens.members == size);
   CHECK(ens.parameters[0].sigma.has_value() == (size > 1));
   if (size >= 2) check(run<ex::ParameterServer>(c, x), c.output_dir, "parameter-server");
@@ -324,14 +326,14 @@ TEST_CASE("--skip-nonfinite skips such steps on every rank instead") {
   if (sagips::testing::rank() == 0) fs::remove_all(out);
 }
 
-TEST_CASE("every rank gets the same typed result, and an ensemble's estimate is its members' mean +- spread") {
+TEST_CASE("every rank gets the same typed result, and independent models' estimate is their mean +- spread") {
   const int size = sagips::testing::size();
   auto c = small(shared_tmp("result"));
   c.steps = 4;
   c.checkpoint_every = 0;
+  c.models = 0;  // every rank its own model
   ex::Config x;
-  x.group_size = 1;  // every rank its own model
-  const auto r = run<ex::Ensemble>(c, x);
+  const auto r = run<ex::Allreduce>(c, x);
   std::string mine = r.to_json().dump();
   long len = static_cast<long>(mine.size());
   MPI_Bcast(&len, 1, MPI_LONG, 0, sagips::testing::comm());
@@ -361,17 +363,24 @@ TEST_CASE("the run-time choice of strategy and loss trains with each name it is 
   c.checkpoint_every = 0;
   ex::Config x;
   x.group_size = 1;
-  for (const char* strategy : {"allreduce", "sync-ring", "async-ring", "ensemble"})
+  for (const char* strategy : {"allreduce", "sync-ring", "async-ring", "local"})
     for (const char* loss : {"least-squares", "bce"}) {
       CAPTURE(strategy);
       CAPTURE(loss);
       x.strategy = strategy;
+      c.models = x.strategy == "local" ? 0 : 1;
       c.loss = loss;
       Chosen t(sagips::testing::comm(), c, x, Pipe(), real_data());
       const auto r = t.run();
       CHECK(r.strategy == strategy);
       CHECK(r.configuration["loss"] == loss);
     }
+  c.models = 1;
+  x.strategy = "ensemble";  // independent models were once this strategy: the refusal says where they went
+  CHECK_THROWS_WITH_AS(Chosen(sagips::testing::comm(), c, x, Pipe(), real_data()),
+                       doctest::Contains("'ensemble' is no longer a strategy: independent models are --models N"),
+                       sagips::CollectiveError);
+  x.strategy = "allreduce";
   c.loss = "wasserstein";
   CHECK_THROWS_WITH_AS(Chosen(sagips::testing::comm(), c, x, Pipe(), real_data()),
                        doctest::Contains("unknown loss 'wasserstein'"), sagips::CollectiveError);
@@ -379,18 +388,18 @@ TEST_CASE("the run-time choice of strategy and loss trains with each name it is 
   if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
 }
 
-TEST_CASE("bootstrap: the models of an ensemble train on different resamples of the data") {
+TEST_CASE("bootstrap: independent models train on different resamples of the data") {
   if (sagips::testing::size() < 2) return;
   auto c = small(shared_tmp("bootstrap"));
   c.steps = 6;
   c.checkpoint_every = 0;
   c.seed = 3;
+  c.models = 0;
   ex::Config x;
-  x.group_size = 1;
   c.bootstrap = false;
-  const auto plain = run<ex::Ensemble>(c, x);
+  const auto plain = run<ex::Allreduce>(c, x);
   c.bootstrap = true;
-  const auto boot = run<ex::Ensemble>(c, x);
+  const auto boot = run<ex::Allreduce>(c, x);
   CHECK(plain.member_estimates != boot.member_estimates);
   CHECK(plain.member_estimates[0] != boot.member_estimates[0]);  // model 0 too: its own resample
   MPI_Barrier(sagips::testing::comm());

@@ -146,7 +146,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
 
 TEST_CASE("train/config: integer options take whole decimal numbers in their range, never clamped") {
   const auto flags = flags_of_type("INT"), uflags = flags_of_type("UINT");
-  CHECK(flags.size() + uflags.size() == 17);  // 12 training, 5 exchange
+  CHECK(flags.size() + uflags.size() == 18);  // 13 training, 5 exchange
   for (const auto& list : {flags, uflags})
     for (const auto& flag : list) {
       CAPTURE(flag);
@@ -164,6 +164,9 @@ TEST_CASE("train/config: integer options take whole decimal numbers in their ran
   CHECK(contains(parse({"--stop-at", "-1"}).error, "--stop-at: '-1' is out of range"));
   CHECK(contains(parse({"--chunk-threshold", "0"}).error, "--chunk-threshold: '0' is out of range"));
   CHECK(contains(parse({"--group-size", "-1"}).error, "--group-size: '-1' is out of range"));
+  CHECK(contains(parse({"--models", "-1"}).error, "--models: '-1' is out of range"));
+  CHECK(parse({"--models", "0"}).cfg.models == 0);  // one model per rank
+  CHECK(contains(parse({"--strategy", "ensemble"}).error, "'ensemble' is no longer a strategy"));
 
   p = parse({"--seed", "18446744073709551615", "--steps", "010", "--stop-at", "+7", "--checkpoint-every", "0",
              "--data-seed", "9223372036854775808"});

@@ -1,6 +1,6 @@
 #pragma once
-// Groups of consecutive ranks, as the grouped strategies (AsyncRing, AsyncDoubling, Hierarchical,
-// Ensemble) lay them out: rank r is member r % g of group r / g, the group's first member is its leader,
+// Groups of consecutive ranks, as the grouped strategies (AsyncRing, AsyncDoubling, Hierarchical) lay
+// them out: rank r is member r % g of group r / g, the group's first member is its leader,
 // and the members with the same index in every group form a column (column 0: the leaders).
 
 #include <mpi.h>
@@ -34,10 +34,11 @@ inline int resolve_group_size(MPI_Comm comm, int requested) {
   }
   std::string problem;
   if (g < 1 || g > size)
-    problem = "group size " + std::to_string(g) + " is not between 1 and the rank count " + std::to_string(size);
+    problem = "group size " + std::to_string(g) + " is not between 1 and the rank count " + std::to_string(size) +
+              " (of one model, in a trainer)";
   else if (size % g != 0)
     problem = "group size " + std::to_string(g) + " does not divide the rank count " + std::to_string(size) +
-              " (groups are " + std::to_string(g) + " consecutive ranks)";
+              " (of one model, in a trainer; groups are " + std::to_string(g) + " consecutive ranks)";
   check_all(comm, problem, "the layout of the exchange groups");
   return g;
 }
