@@ -18,6 +18,7 @@
 #include <sagips/sagips.hpp>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "../../examples/06_torus/torus.hpp"
@@ -85,7 +86,9 @@ Row time_strategy(const ex::Config& c, std::size_t n, int repeats, Discriminator
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (ex::Traits<S>::has_server && size < 2) return row;  // a server needs a worker
-  ex::Exchanger<S, float> e(MPI_COMM_WORLD, c, n);
+  // Local exchanges nothing: each rank a model of its own (--models 0), as the trainer runs it.
+  const sagips::train::ModelPartition one_rank_models(MPI_COMM_WORLD, 0);
+  ex::Exchanger<S, float> e(std::is_same_v<S, ex::Local> ? one_rank_models.comm().get() : MPI_COMM_WORLD, c, n);
   sagips::Vector<float> g("g", n), params("params", n);
   const sagips::Comm workers = sagips::Comm::split(MPI_COMM_WORLD, e.is_server() ? MPI_UNDEFINED : 0, rank, "bench");
   if (e.is_server()) {  // a parameter-server master serves both timing passes
