@@ -9,10 +9,8 @@
 // Everything per event is computed in Dual<T, P> arithmetic from the Dual grid tables, so dx/dp is
 // the implicit derivative of F(x; p) = u of the piecewise-linear model, exactly.
 //
-// A sampler Impl<T, Theory> has
-//   void forward(ConstMatrix<T> p, int M, CounterRng rng, Matrix<T> events, Vector<T> weights, bool jacobian);
-//   void vjp(ConstMatrix<T> d_events, ConstVector<T> d_weights, Matrix<T> d_p);   // d_p overwritten
-// Event i of set b = i / M draws counter i of the sampler's stream.
+// Both follow the sampler contract (sim/sampler.hpp) on the public GridSampler base
+// (sim/grid_sampler.hpp). Event i of set b = i / M draws counter i of the sampler's stream.
 
 #include <Kokkos_Core.hpp>
 
@@ -20,7 +18,7 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/sim/detail/grid_sampler.hpp"
+#include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/detail/sampling.hpp"
 
 namespace sagips::sim {
@@ -31,8 +29,8 @@ struct InverseCdf1D {
   static_assert(G >= 2, "InverseCdf1D: the grid needs at least 2 nodes");
   static constexpr bool weighted = false;
   template <class T, class Theory>
-  class Impl : detail::GridSamplerBase<T, Theory> {
-    using Base = detail::GridSamplerBase<T, Theory>;
+  class Impl : GridSampler<T, Theory> {
+    using Base = GridSampler<T, Theory>;
     using typename Base::Dual;
     static constexpr int P = Theory::num_params;
     static_assert(Theory::dim == 1, "InverseCdf1D samples one-dimensional theories (use InverseCdf2D for dim 2)");
@@ -78,8 +76,8 @@ struct InverseCdf2D {
   static_assert(G >= 2, "InverseCdf2D: the grid needs at least 2 nodes per dimension");
   static constexpr bool weighted = false;
   template <class T, class Theory>
-  class Impl : detail::GridSamplerBase<T, Theory> {
-    using Base = detail::GridSamplerBase<T, Theory>;
+  class Impl : GridSampler<T, Theory> {
+    using Base = GridSampler<T, Theory>;
     using typename Base::Dual;
     static constexpr int P = Theory::num_params;
     static_assert(Theory::dim == 2, "InverseCdf2D samples two-dimensional theories (use InverseCdf1D for dim 1)");

@@ -15,7 +15,7 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/sim/detail/grid_sampler.hpp"
+#include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/detail/sampling.hpp"
 
 namespace sagips::sim {
@@ -25,8 +25,8 @@ template <int G, Spacing S = Spacing::graded>
 struct Loits1D {
   static constexpr bool weighted = false;
   template <class T, class Theory>
-  class Impl : detail::GridSamplerBase<T, Theory> {
-    using Base = detail::GridSamplerBase<T, Theory>;
+  class Impl : GridSampler<T, Theory> {
+    using Base = GridSampler<T, Theory>;
     using typename Base::Dual;
     static constexpr int P = Theory::num_params;
     static_assert(Theory::dim == 1, "Loits1D samples one-dimensional theories");
@@ -75,8 +75,8 @@ struct Loits2D {
   static_assert(G >= 2, "Loits2D: the grid needs at least 2 nodes per dimension");
   static constexpr bool weighted = false;
   template <class T, class Theory>
-  class Impl : detail::GridSamplerBase<T, Theory> {
-    using Base = detail::GridSamplerBase<T, Theory>;
+  class Impl : GridSampler<T, Theory> {
+    using Base = GridSampler<T, Theory>;
     using typename Base::Dual;
     static constexpr int P = Theory::num_params;
     static constexpr int C = (G - 1) * (G - 1);  // cells per set

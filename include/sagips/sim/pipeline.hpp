@@ -15,8 +15,9 @@
 // smearing gives the same events before smearing). Rejection stages keep count <= B M rows: the
 // kept events, compacted to the front in order.
 //
-// The theory and every stage are checked against their contracts (sim/theory.hpp, sim/stage.hpp) at
-// compile time: a broken one is a static_assert naming the point it misses.
+// The theory, the sampler and every stage are checked against their contracts (sim/theory.hpp,
+// sim/sampler.hpp, sim/stage.hpp) at compile time: a broken one is a static_assert naming the point
+// it misses.
 
 #include <Kokkos_Core.hpp>
 #include <array>
@@ -29,6 +30,7 @@
 #include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/sim/sampler.hpp"
 #include "sagips/sim/stage.hpp"
 #include "sagips/sim/theory.hpp"
 
@@ -51,7 +53,8 @@ class BasicPipeline {
   static_assert(std::is_floating_point_v<T>, "Pipeline: the scalar type must be float or double");
   // Evaluated when the class is instantiated (a static member's initializer would wait until used):
   // each check's static_assert names what a broken theory or stage misses.
-  using contracts = std::integer_sequence<bool, check_theory<Theory>(), check_stage<Stages, T, Theory::dim>()...>;
+  using contracts = std::integer_sequence<bool, check_theory<Theory>(), check_sampler<Sampler, T, Theory>(),
+                                           check_stage<Stages, T, Theory::dim>()...>;
   static constexpr bool theory_holds = is_theory_v<Theory>;
 
  public:

@@ -15,7 +15,7 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/sim/detail/grid_sampler.hpp"
+#include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/detail/sampling.hpp"
 
 namespace sagips::sim {
@@ -25,8 +25,8 @@ struct Reweighting {
   static_assert(G >= 2, "Reweighting: the normalisation grid needs at least 2 nodes per dimension");
   static constexpr bool weighted = true;
   template <class T, class Theory>
-  class Impl : detail::GridSamplerBase<T, Theory> {
-    using Base = detail::GridSamplerBase<T, Theory>;
+  class Impl : GridSampler<T, Theory> {
+    using Base = GridSampler<T, Theory>;
     using typename Base::Dual;
     static constexpr int P = Theory::num_params;
     static constexpr int D = Theory::dim;
@@ -55,7 +55,7 @@ struct Reweighting {
         klo[d] = lo[d];
         kwidth[d] = width[d];
       }
-      wjac_rows_ = jacobian ? sets * m : 0;  // the buffer only grows (see GridSamplerBase::size_jacobian)
+      wjac_rows_ = jacobian ? sets * m : 0;  // the buffer only grows (see GridSampler::size_jacobian)
       if (jacobian && static_cast<int>(wjac_.extent(0)) < sets * m) wjac_ = Matrix<T>("sagips::sim::wjac", sets * m, P);
       auto wjac = wjac_;
       auto z = z_;

@@ -1,7 +1,19 @@
 #pragma once
-// The state every grid sampler shares: the theory, the nodes, the grid densities of each parameter
-// set as Dual numbers (value and parameter gradient, checked for negative or non-finite values), and
-// the per-event Jacobians dx/dp of the last forward, reduced per set by the vector-Jacobian product.
+// GridSampler<T, Theory>: the public base of the grid samplers (the built-in ones and a user's): the
+// theory, the nodes, the grid densities of each parameter set as Dual numbers (value and parameter
+// gradient, checked for negative or non-finite values), and the per-event Jacobians dx/dp of the
+// last forward, reduced per set by the vector-Jacobian product. A sampler derived from it (see the
+// contract in sim/sampler.hpp) does, in its forward:
+//
+//   this->per_set = m;                     // events per parameter set
+//   this->evaluate(p);                     // f: the Dual densities at every node, for every set
+//   this->cumulate_1d(cum_, "label");      // (1-D) the cumulative trapezoids of f, per set
+//   this->size_jacobian(sets * m, jacobian);
+//   ... one kernel: each event's position from its uniforms, in Dual arithmetic, and jac(i, d, j) =
+//       d x_id / d p_j ...
+//
+// and its vjp is this->vjp_events(d_events, d_p); `using Base::check;` gives the pipeline the
+// densities' verdict.
 
 #include <Kokkos_Core.hpp>
 #include <sstream>
@@ -18,19 +30,15 @@
 
 namespace sagips::sim {
 
-namespace detail {
-
-// State every grid sampler has: the theory, the nodes, the parameter-set Duals' grid values (and
-// their check), and the per-event Jacobians of the last forward.
 template <class T, class Theory>
-struct GridSamplerBase {
+struct GridSampler {
   static constexpr int P = Theory::num_params;
   static constexpr int D = Theory::dim;
   using Dual = autodiff::Dual<T, P>;
   using DualView = Kokkos::View<Dual*, MemSpace>;
   using Jacobian = Kokkos::View<T***, Kokkos::LayoutRight, MemSpace>;
 
-  GridSamplerBase(Theory theory, int g, Spacing spacing) : theory(theory), g(g), box(checked_domain<Theory>()) {
+  GridSampler(Theory theory, int g, Spacing spacing) : theory(theory), g(g), box(checked_domain<Theory>()) {
     for (int d = 0; d < D; ++d) {
       nodes[d] = make_nodes<T>(g, box.lower[d], box.upper[d], spacing);
       host_nodes[d] = Kokkos::create_mirror_view_and_copy(HostSpace(), nodes[d]);  // once: for messages only
@@ -63,7 +71,7 @@ struct GridSamplerBase {
   // The verdict on the densities of the last evaluate(): throws an Error naming the first negative or
   // non-finite one (its value, its node, its set's parameters); waits for the scan.
   void check() {
-    typename DensityCheck<T, P>::Bad bad;
+    typename detail::DensityCheck<T, P>::Bad bad;
     if (!check_.verdict(bad)) return;
     const int per = D == 1 ? g : g * g, node = bad.index % per;
     std::ostringstream os;
@@ -85,7 +93,8 @@ struct GridSamplerBase {
   void cumulate_1d(DualView& cum, const char* label) const {
     const int sets = static_cast<int>(f.extent(0)) / g;
     if (static_cast<int>(cum.extent(0)) != sets * g) cum = DualView(std::string(label), sets * g);
-    CumulativeTables<T, P, Trapezoids<T, P>>::run(label, Trapezoids<T, P>{f, nodes[0], g, 1, 0}, cum, sets, g - 1);
+    detail::CumulativeTables<T, P, detail::Trapezoids<T, P>>::run(label, detail::Trapezoids<T, P>{f, nodes[0], g, 1, 0}, cum,
+                                                                   sets, g - 1);
   }
 
   // The Jacobian buffer only grows: a forward without Jacobians (the extra discriminator updates of
@@ -108,13 +117,11 @@ struct GridSamplerBase {
   Box<D> box;
   Vector<T> nodes[D];
   typename Vector<T>::HostMirror host_nodes[D];
-  DensityCheck<T, P> check_;
+  detail::DensityCheck<T, P> check_;
   DualView f;
   Jacobian jac;
   int jac_rows = 0;  // the events of the last forward with Jacobians (0: the last forward kept none)
   int per_set = 0;
 };
-
-}  // namespace detail
 
 }  // namespace sagips::sim
