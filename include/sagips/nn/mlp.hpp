@@ -5,7 +5,9 @@
 //   Mlp<10, 5, Hidden<128, 128>, LeakyRelu, Sigmoid, double>    ... with a sigmoid output, in double
 //   Sequential<float, Dense<2, 64>, Tanh, Dense<64, 64>, Relu, Dense<64, 1>>   layers listed explicitly
 //
-// In a Sequential list each Dense may be followed by one activation (none means Identity).
+// In a Sequential list each Dense may be followed by one activation (none means Identity): whatever
+// follows a Dense and is not one is its activation, built-in or a user's (the contract is in
+// activations.hpp, and an incomplete one is named there).
 // Widths are compile-time constants; a mismatch between adjacent layers fails to compile with one
 // readable message.
 
@@ -45,7 +47,7 @@ struct parse<T, std::tuple<Done...>, Dense<I, O>> {
 };
 template <class T, class... Done, int I, int O, class Next, class... Rest>
 struct parse<T, std::tuple<Done...>, Dense<I, O>, Next, Rest...>
-    : parse_dense<is_activation_v<Next>, T, std::tuple<Done...>, Dense<I, O>, Next, Rest...> {};
+    : parse_dense<!is_dense<Next>::value, T, std::tuple<Done...>, Dense<I, O>, Next, Rest...> {};
 template <class T, class... Done, class First, class... Rest>
 struct parse<T, std::tuple<Done...>, First, Rest...> {
   static_assert(is_dense<First>::value,

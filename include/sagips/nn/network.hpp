@@ -49,7 +49,7 @@ enum class ParamGrad { none, overwrite, accumulate };
 template <int In, int Out, class Act>
 struct LayerSpec {
   static_assert(In > 0 && Out > 0, "a dense layer needs positive widths");
-  static_assert(is_activation_v<Act>, "LayerSpec: Act must be one of the activation tags of sagips/nn/activations.hpp");
+  static_assert(check_activation<Act>(), "");
   static constexpr int in = In, out = Out;
   static constexpr std::size_t num_params = std::size_t(In) * Out + Out;
   using activation = Act;

@@ -10,11 +10,21 @@
 
 namespace nn = sagips::nn;
 
+// An activation of the user's own, recognised by its members like the built-ins (activations.hpp).
+struct Elu {
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T apply(T z, T a) { return z > T(0) ? z : a * sagips::math::expm1(z); }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T y, T a) { return y > T(0) ? T(1) : y + a; }
+};
+static_assert(nn::check_activation<Elu>(), "");
+static_assert(!nn::is_activation_v<nn::Dense<2, 2>>, "");
+
 template <class Act>
 using Small = nn::Sequential<double, nn::Dense<3, 5>, Act, nn::Dense<5, 4>, Act, nn::Dense<4, 2>>;
 
 TEST_CASE_TEMPLATE("every activation passes the finite-difference check (double, both kernel paths)", Act,
-                   nn::Identity, nn::Relu, nn::LeakyRelu, nn::Tanh, nn::Sigmoid, nn::Softplus) {
+                   nn::Identity, nn::Relu, nn::LeakyRelu, nn::Tanh, nn::Sigmoid, nn::Softplus, Elu) {
   for (bool portable : {false, true}) {
     CAPTURE(portable);
     Small<Act> net;
@@ -33,6 +43,13 @@ TEST_CASE("a 2 -> 4x128 -> 1 LeakyReLU MLP passes the finite-difference check (d
     net.initialize(42);
     CHECK(gradcheck::relative_error(net, 16, 5, 300) < 1e-6);
   }
+}
+
+TEST_CASE("a user's activation (ELU) in an Mlp passes the check like the built-ins") {
+  using Net = nn::Mlp<2, 1, nn::Hidden<16, 16>, Elu, nn::Identity, double>;
+  Net net;
+  net.initialize(5);
+  CHECK(gradcheck::relative_error(net, 8, 3) < 1e-6);
 }
 
 TEST_CASE("an MLP with a sigmoid output layer (the generator's shape) passes the check") {
