@@ -1,51 +1,16 @@
 // Example 4: a resonance from measured events. The mass, width and signal fraction of a Breit-Wigner
 // on a flat background, from a NumPy .npy of events (make_data.py writes one), seen through a detector
-// that loses events towards high mass and smears them with a resolution of 0.01.
+// that loses events towards high mass and smears them with a resolution of 0.01 (resonance.hpp).
 //   python3 make_data.py events.npy && mpirun -np 4 resonance --data events.npy
-#include <sagips/sagips.hpp>
+// resonance_weighted.cpp trains on the same events with the efficiency as an event weight.
+#include "resonance.hpp"
 
-namespace sim = sagips::sim;
-namespace math = sagips::math;  // exp, atan, ... for doubles and Duals alike
-
-struct Resonance {  // the normalised density of m on [0.5, 1.5]; p = (mass, width, fraction)
-  static constexpr int num_params = 3, dim = 1;
-  template <class S, class X>
-  KOKKOS_INLINE_FUNCTION S operator()(const S* p, const X* x) const {
-    const S h = p[1] / X(2), area = math::atan((X(1.5) - p[0]) / h) - math::atan((X(0.5) - p[0]) / h);
-    return p[2] * h / (((x[0] - p[0]) * (x[0] - p[0]) + h * h) * area) + (S(1) - p[2]);
-  }
-  static sim::Box<1> domain() { return {{0.5}, {1.5}}; }
-  static std::array<double, 3> truth() { return {1.0, 0.1, 0.7}; }  // make_data.py's
-  static std::array<double, 3> lower_bounds() { return {0.8, 0.02, 0.3}; }
-  static std::array<double, 3> upper_bounds() { return {1.2, 0.3, 1.0}; }
-  static std::array<const char*, 3> names() { return {"mass", "width", "fraction"}; }
-};
-
-struct FallingEfficiency {  // keeps an event with probability 1 - (m - 0.5) / 2
-  template <class T, int D>
-  class Impl {
-   public:
-    static constexpr bool weighted = false;
-    Impl(const FallingEfficiency&, const sim::Box<D>&) {}
-    int forward(sagips::Matrix<T> ev, sagips::Vector<T> w, int n, sagips::random::CounterRng rng) {
-      return keep_.keep_if(ev, w, n, KOKKOS_LAMBDA(int i) {
-        return rng.uniform<T>(static_cast<std::uint64_t>(i)) < T(1) - (ev(i, 0) - T(0.5)) / T(2);
-      });
-    }
-    void vjp(sagips::Matrix<T> d_ev, sagips::Vector<T> d_w, int before, int after) {
-      keep_.scatter_back(d_ev, d_w, before, after);
-    }
-
-   private:
-    sim::Compactor<T> keep_;
-  };
-};
-
-using Pipeline = sim::Pipeline<Resonance, sim::InverseCdf1D<256>, FallingEfficiency, sim::GaussianSmearing>;
+using Pipeline = sagips::sim::Pipeline<resonance::Resonance, sagips::sim::InverseCdf1D<256>,
+                                       resonance::FallingEfficiency, sagips::sim::GaussianSmearing>;
 
 int main(int argc, char** argv) {
   sagips::App<Pipeline> app("resonance: mass, width and signal fraction of a resonance from measured events");
   app.defaults().output_dir = "resonance-out";
   app.fit_default() = false;  // the fit does not fold the detector in: it would read it as physics
-  return app.run(argc, argv, [] { return Pipeline({}, {}, {}, sim::GaussianSmearing{0.01}); });
+  return app.run(argc, argv, [] { return Pipeline({}, {}, {}, sagips::sim::GaussianSmearing{0.01}); });
 }

@@ -8,12 +8,13 @@
 
 namespace sim = sagips::sim;
 using Pipeline = sim::Pipeline<sim::Proxy2D, sim::InverseCdf2D<64>, sim::GaussianSmearing>;
-using Strategies = sagips::exchange::BuiltinAnd<examples::Torus2D>;  // the built-ins and yours
+// The program's policies: the defaults, with the built-in strategies and yours to choose from.
+struct Policies : sagips::Defaults<Pipeline> {
+  using strategies = sagips::exchange::BuiltinAnd<examples::Torus2D>;
+};
 
 int main(int argc, char** argv) {
-  sagips::App<Pipeline, sagips::train::DefaultGenerator<Pipeline>, sagips::train::DefaultDiscriminator<Pipeline>,
-              Strategies>
-      app("torus: the 2-D proxy with a user-written exchange strategy");
+  sagips::AppFor<Policies> app("torus: the 2-D proxy with a user-written exchange strategy");
   app.exchange_defaults().strategy = "torus-2d";
   app.defaults().models = 1;  // one model over all ranks, so the torus has ranks to exchange with
   app.defaults().output_dir = "torus-out";

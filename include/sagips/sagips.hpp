@@ -13,4 +13,5 @@
 #include "sagips/core.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/app.hpp"
+#include "sagips/policies.hpp"
 #include "sagips/version.hpp"

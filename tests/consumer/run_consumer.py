@@ -5,7 +5,10 @@ separate project against it with -Wall -Wextra -Werror, two ways: with the compi
 lives), and as a Meson project using `dependency('sagips')`. Both programs then run under mpirun
 on 2 ranks. Two examples are built the same way, as a user who copied them would: the resonance
 (examples/04_resonance: a theory and a detector stage of the user's own) with pkg-config and with
-Meson, the torus (examples/06_torus: a user's exchange strategy) with Meson; each trains a few steps.
+Meson, the torus (examples/06_torus: a user's exchange strategy) with Meson; each trains a few steps;
+example 4's weighted program (a weighting stage of the user's own: a weighted pipeline) trains through
+App on events from a .npy file (Meson and CMake), and the resonance trains as 2 models of a 2-rank
+asynchronous ring on 4 ranks (CMake).
 Third, the same project with CMake: `find_package(sagips)` from the installed tree moved elsewhere (the
 package is relocatable), the consumer with `sagips::native`, both examples with `sagips::sagips`; a
 request for a version it is not (`find_package(sagips 0.0 ...)`) must be refused.
@@ -141,6 +144,12 @@ def main() -> int:
         run([mpirun, "--oversubscribe", "-np", "2", build / "consumer"], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "resonance", *brief, "--output", tmp / "out-rm"], env=env)
         run([mpirun, "--oversubscribe", "-np", "2", build / "torus", *brief, "--output", tmp / "out-tm"], env=env)
+        # A weighted pipeline (the user's own weighting stage) through App, on events from a file.
+        events = tmp / "events.npy"
+        run([sys.executable, examples_dir / "04_resonance" / "make_data.py", events, "4000", "3"])
+        from_file = [a for a in brief if a not in ("--real-events", "4000")]
+        run([mpirun, "--oversubscribe", "-np", "2", build / "resonance_weighted", *from_file, "--data", events,
+             "--output", tmp / "out-wm"], env=env)
 
         # 3. The same project with CMake, against the installed tree moved to another folder.
         configs = list(stage.rglob("sagipsConfig.cmake"))
@@ -158,6 +167,8 @@ def main() -> int:
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "consumer"])
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "resonance", *brief, "--output", tmp / "out-rc"])
         run([mpirun, "--oversubscribe", "-np", "2", cbuild / "torus", *brief, "--output", tmp / "out-tc"])
+        run([mpirun, "--oversubscribe", "-np", "2", cbuild / "resonance_weighted", *from_file, "--data", events,
+             "--output", tmp / "out-wc"])
         # 2 independent models of a 2-rank asynchronous ring, the uncertainty from their bootstrap spread.
         run([mpirun, "--oversubscribe", "-np", "4", cbuild / "resonance", *brief, "--models", "2",
              "--strategy", "async-ring", "--output", tmp / "out-models"])
@@ -181,7 +192,7 @@ def main() -> int:
     print("consumer OK: flags checked; the consumer and examples 04 and 06 built with -Werror against the "
           "installed headers via pkg-config (sagips-native), via Meson (sagips) and via CMake "
           "(find_package: sagips::native, sagips::sagips; relocated), and ran on 2 ranks; 2 models x 2 ranks of "
-          "async-ring on 4 ranks gave a bootstrap sigma")
+          "async-ring on 4 ranks gave a bootstrap sigma; a weighted pipeline trained through App --data")
     return 0
 
 

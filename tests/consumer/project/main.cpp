@@ -1,6 +1,7 @@
 // A program written against the installed sagips headers only: MPI, Kokkos, a dual number,
-// the counter-based generator, a network and an optimizer of the user's own (docs/training.md's
-// sign descent), all through #include <sagips/...>.
+// the counter-based generator, a network with an activation of the user's own (docs/networks.md's
+// ELU) and an optimizer of the user's own (docs/training.md's sign descent), all through
+// #include <sagips/...>.
 #include <sagips/sagips.hpp>
 
 #include <cmath>
@@ -28,6 +29,31 @@ class SignDescent {
 };
 static_assert(sagips::optim::check_optimizer<SignDescent, float>(), "");
 
+// ELU: z for z > 0, a (e^z - 1) below (a: the layer's slope parameter); its derivative from the output.
+struct Elu {
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T apply(T z, T a) { return z > T(0) ? z : a * sagips::math::expm1(z); }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T y, T a) { return y > T(0) ? T(1) : y + a; }
+};
+static_assert(sagips::nn::check_activation<Elu>(), "");
+
+// A pointwise loss of the user's own (docs/training.md's): l and dl/do only; Pointwise brings the loop.
+struct PseudoHuber : sagips::loss::Pointwise<PseudoHuber> {
+  static constexpr const char* name = "pseudo-huber";
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+    const T e = real ? o - T(1) : o;
+    return sagips::math::sqrt(T(1) + e * e) - T(1);
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
+    const T e = real ? o - T(1) : o;
+    return e / sagips::math::sqrt(T(1) + e * e);
+  }
+};
+static_assert(sagips::loss::check_loss<sagips::loss::Choice<sagips::loss::LeastSquares, PseudoHuber>>(), "");
+
 int main(int argc, char** argv) {
   return sagips::run_main(argc, argv, [](sagips::Environment& env) {
     using D = sagips::autodiff::Dual<double, 1>;
@@ -41,7 +67,7 @@ int main(int argc, char** argv) {
         "mean", 4000, KOKKOS_LAMBDA(int i, double& acc) { acc += rng.uniform<double>(i); }, local);
     // A dense network's forward pass: Eigen's matrix products in this translation unit, which must
     // compile warning-free under -Wall -Wextra -Werror with the native instruction set.
-    sagips::nn::Mlp<2, 1, sagips::nn::Hidden<16, 16>, sagips::nn::LeakyRelu> net;
+    sagips::nn::Mlp<2, 1, sagips::nn::Hidden<16, 16>, Elu> net;
     auto ctx = net.make_context(64);
     sagips::Matrix<float> in("in", 64, 2);
     Kokkos::deep_copy(in, 0.5f);
@@ -58,6 +84,12 @@ int main(int argc, char** argv) {
     opt.step(params, grads);
     const auto stepped = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), params);
     if (stepped(3) != 0.75f) ok = 0;
+    // The user's loss, chosen by name: o = 1 on fake events costs sqrt(2) - 1 each.
+    const sagips::loss::Choice<sagips::loss::LeastSquares, PseudoHuber> loss("pseudo-huber");
+    sagips::Matrix<double> o("o", 8, 1), d_o("d_o", 8, 1);
+    Kokkos::deep_copy(o, 1.0);
+    const double l = loss.evaluate<double>(o, sagips::loss::Label::fake, {}, 8.0, d_o, {});
+    if (std::abs(l - (std::sqrt(2.0) - 1)) > 1e-12) ok = 0;
     int all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, env.comm());
     if (env.is_root())

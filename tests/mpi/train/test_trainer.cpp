@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -11,11 +12,52 @@
 #include <sagips/sagips.hpp>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "mpi_test.hpp"
 #include "trainer_support.hpp"
 
 using namespace trainer_support;
+
+namespace {
+// A pointwise loss of the user's own, and a policy bundle that names it beside the built-in one.
+struct PseudoHuber : sagips::loss::Pointwise<PseudoHuber> {
+  static constexpr const char* name = "pseudo-huber";
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
+    const T e = real ? o - T(1) : o;
+    return sagips::math::sqrt(T(1) + e * e) - T(1);
+  }
+  template <class T>
+  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
+    const T e = real ? o - T(1) : o;
+    return e / sagips::math::sqrt(T(1) + e * e);
+  }
+};
+struct Mine : sagips::Defaults<Pipe> {
+  using generator = Gen;
+  using discriminator = Disc;
+  using losses = sagips::loss::Choice<sagips::loss::LeastSquares, PseudoHuber>;
+  using strategies = ex::AsyncRing;
+};
+static_assert(std::is_same_v<sagips::AppFor<Mine>, sagips::App<Pipe, Gen, Disc, ex::AsyncRing, Mine::losses>>);
+static_assert(std::is_same_v<sagips::TrainerFor<Mine>,
+                             sagips::Trainer<Pipe, Gen, Disc, Mine::losses, ex::AsyncRing, sagips::optim::Builtin>>);
+}  // namespace
+
+TEST_CASE("a policy bundle: TrainerFor<Mine> trains with the user's loss it names, chosen at run time") {
+  auto c = small(shared_tmp("policies"));
+  c.steps = 3;
+  c.checkpoint_every = 0;
+  c.loss = "pseudo-huber";
+  sagips::TrainerFor<Mine> t(sagips::testing::comm(), c, ex::Config{}, Pipe(), real_data());
+  const auto r = t.run();
+  CHECK(r.configuration["loss"] == "pseudo-huber");
+  CHECK(r.strategy == "async-ring");
+  CHECK(std::isfinite(r.parameters[0].estimate));
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
+}
 
 TEST_CASE("a run interrupted and resumed equals the uninterrupted run, bit for bit") {
   ex::Config x;
