@@ -5,6 +5,7 @@
 #include "sagips/train/broadcast.hpp"
 #include "sagips/train/checkpoint.hpp"
 #include "sagips/train/checkpoint_file.hpp"
+#include "sagips/train/composition.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/data_identity.hpp"
 #include "sagips/train/estimates.hpp"

@@ -20,6 +20,7 @@
 //    needs dL_D/d(weights), and both come from the same activations.
 //
 // Host execution spaces use Eigen GEMM; others the portable Kokkos kernels (dense_kernels.hpp).
+// What the trainer needs of a network, this one or a user's, is nn/contract.hpp.
 
 #include <Kokkos_Core.hpp>
 #include <algorithm>
@@ -36,14 +37,13 @@
 #include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
+#include "sagips/nn/contract.hpp"
 #include "sagips/nn/detail/block_progress.hpp"
 #include "sagips/nn/detail/dense_kernels.hpp"
 #include "sagips/nn/detail/layer_ops.hpp"
 #include "sagips/nn/init.hpp"
 
 namespace sagips::nn {
-
-enum class ParamGrad { none, overwrite, accumulate };
 
 // One dense layer followed by its activation.
 template <int In, int Out, class Act>

@@ -51,6 +51,7 @@
 #include "sagips/sim.hpp"
 #include "sagips/train/bootstrap.hpp"
 #include "sagips/train/checkpoint.hpp"
+#include "sagips/train/composition.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/data_identity.hpp"
 #include "sagips/train/estimates.hpp"
@@ -80,21 +81,15 @@ template <class Pipeline, class Generator = DefaultGenerator<Pipeline>,
           class Discriminator = DefaultDiscriminator<Pipeline>, class Loss = loss::LeastSquares,
           class Exchange = exchange::AsyncRing, class Optimizers = optim::Builtin>
 class Trainer {
+  // Before anything looks inside a part: each network, the loss, and how they join (one sentence each).
+  static_assert(check_composition<Pipeline, Generator, Discriminator, Loss>(), "");
+
  public:
   using T = typename Generator::value_type;
   using Theory = typename Pipeline::theory_type;
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
 
-  static_assert(std::is_same_v<T, typename Discriminator::value_type> &&
-                    std::is_same_v<T, typename Pipeline::value_type>,
-                "Trainer: generator, discriminator and pipeline must use the same scalar type");
-  static_assert(Generator::out_width == P,
-                "Trainer: the generator must output one value per physics parameter of the pipeline");
-  static_assert(Discriminator::in_width == D,
-                "Trainer: the discriminator's input width must be the pipeline's event dimension");
-  static_assert(Discriminator::out_width == 1, "Trainer: the discriminator must output one score per event");
-  static_assert(loss::check_loss<Loss>(), "");
 
   using Models = GanModels<Generator, Discriminator, Optimizers>;
   using Step = GanStep<Pipeline, Generator, Discriminator, Loss, Optimizers>;
