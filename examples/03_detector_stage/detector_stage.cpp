@@ -53,7 +53,6 @@ int main(int argc, char** argv) {
   app.defaults().steps = 1500;
   app.defaults().output_dir = "stage-out";
   app.data_defaults().generated = 200000;
-  app.fit_default() = false;  // the fit does not fold the acceptance in: it would read it as physics
   return app.run(argc, argv, [&] {
     if (check) {
       const auto stage = sagips::testing::check_stage_vjp<Angular>(ForwardAcceptance{});

@@ -11,6 +11,5 @@ using Pipeline = sagips::sim::Pipeline<resonance::Resonance, sagips::sim::Invers
 int main(int argc, char** argv) {
   sagips::App<Pipeline> app("resonance: mass, width and signal fraction of a resonance from measured events");
   app.defaults().output_dir = "resonance-out";
-  app.fit_default() = false;  // the fit does not fold the detector in: it would read it as physics
   return app.run(argc, argv, [] { return Pipeline({}, {}, {}, sagips::sim::GaussianSmearing{0.01}); });
 }

@@ -62,7 +62,6 @@ int main(int argc, char** argv) {
   bool check = false;
   app.cli().add_flag("--check", check, "check the stage's vector-Jacobian product by finite differences first");
   app.defaults().output_dir = "resonance-weighted-out";
-  app.fit_default() = false;  // the fit does not fold the detector in: it would read it as physics
   app.real_data_pipeline([] { return Dropping({}, {}, {}, sagips::sim::GaussianSmearing{0.01}); });
   return app.run(argc, argv, [&] {
     if (check) {

@@ -80,7 +80,8 @@ class App {
   struct Result {
     train::TrainingResult gan;
     std::optional<fit::FitResult> mle;
-    std::string mle_sample;  // which events the fit saw
+    std::string mle_sample;   // which events the fit saw
+    std::string mle_skipped;  // why the fit did not run, when it was on but not valid for these events
   };
 
   // The defaults a physicist wants first: one model per rank (--models 0), each on its own bootstrap
@@ -155,7 +156,7 @@ class App {
       }
       data_identity_ = trainer.data_identity();
       result_.gan = trainer.train();
-      if (fit_) fit_events(env, pipeline, data);
+      if (fit_ && fit_is_valid()) fit_events(env, pipeline, data);
       std::string failed;  // the outputs that could not be written
       if (trainer.is_reporter()) {
         print(result_);
@@ -197,6 +198,7 @@ class App {
                   {"nll", r.nll},          {"events", r.events},       {"converged", r.converged},
                   {"status", r.status},    {"iterations", r.iterations}, {"sample", result_.mle_sample}};
     }
+    if (!result_.mle_skipped.empty()) j["mle_skipped"] = result_.mle_skipped;
     return j;
   }
 
@@ -232,7 +234,9 @@ class App {
         ->transform(cli::integer(cli::IntRange<long>{1, 2147483647L}))
         ->capture_default_str()
         ->group(data);
-    cli_.add_flag("--fit,!--no-fit", fit_, "the maximum-likelihood fit of the same events, beside the GAN")
+    cli_.add_flag("--fit,!--no-fit", fit_,
+                  "the maximum-likelihood fit of the same events, beside the GAN (by default not on a --data file "
+                  "when the pipeline has detector stages: the fit does not fold them in)")
         ->disable_flag_override()
         ->capture_default_str()
         ->group("Output");
@@ -356,6 +360,17 @@ class App {
     result_.mle = fit::minimize(nll, start, lo, hi);
   }
 
+  // The fit reads events as the theory's own: generated events before the detector stages, or a
+  // file's events when the pipeline has no stages. A file's events went through a detector the fit
+  // does not fold in, so there the fit runs only when --fit is given explicitly.
+  bool fit_is_valid() {
+    if (data_.file.empty() || Pipeline::num_stages == 0 || cli_.count("--fit") > 0) return true;
+    result_.mle_skipped =
+        "the maximum-likelihood fit is off: the file's events went through the pipeline's detector stages, which "
+        "the fit does not fold in (--fit runs it anyway, on the events as they are)";
+    return false;
+  }
+
   static void print(const Result& r) {
     const auto& g = r.gan;
     std::printf("\n%-10s %9s %22s %9s %7s %22s\n", "", "truth", "estimate +- sigma", "residual", "pull", "MLE +- sigma");
@@ -379,6 +394,7 @@ class App {
       std::printf("estimate: the mean of %d independent models; sigma: their spread\n", g.members);
     else
       std::printf("estimate: the generator's mean (one model: no uncertainty; --models N trains N for one)\n");
+    if (!r.mle_skipped.empty()) std::printf("%s\n", r.mle_skipped.c_str());
     if (r.mle && !r.mle->converged)
       std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
                   r.mle->status.c_str(), r.mle->events);

@@ -62,6 +62,7 @@ class BasicPipeline {
   using theory_type = Theory;
   static constexpr int num_params = Theory::num_params;
   static constexpr int event_dim = Theory::dim;
+  static constexpr int num_stages = sizeof...(Stages);  // detector stages after the sampler
   using SamplerImpl = typename Sampler::template Impl<T, Theory>;
   using StageImpls = std::tuple<stage_impl_t<Stages, T, Theory::dim>...>;
   static constexpr bool weighted = Sampler::weighted || (stage_impl_t<Stages, T, Theory::dim>::weighted || ... || false);
