@@ -16,28 +16,16 @@
 
 #include "mpi_test.hpp"
 #include "trainer_support.hpp"
+#include "user_loss.hpp"
 
 using namespace trainer_support;
 
 namespace {
-// A pointwise loss of the user's own, and a policy bundle that names it beside the built-in one.
-struct PseudoHuber : sagips::loss::Pointwise<PseudoHuber> {
-  static constexpr const char* name = "pseudo-huber";
-  template <class T>
-  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
-    const T e = real ? o - T(1) : o;
-    return sagips::math::sqrt(T(1) + e * e) - T(1);
-  }
-  template <class T>
-  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
-    const T e = real ? o - T(1) : o;
-    return e / sagips::math::sqrt(T(1) + e * e);
-  }
-};
+// A policy bundle that names the user's loss (user_loss.hpp) beside the built-in one.
 struct Mine : sagips::Defaults<Pipe> {
   using generator = Gen;
   using discriminator = Disc;
-  using losses = sagips::loss::Choice<sagips::loss::LeastSquares, PseudoHuber>;
+  using losses = sagips::loss::Choice<sagips::loss::LeastSquares, user::PseudoHuber>;
   using strategies = ex::AsyncRing;
 };
 static_assert(std::is_same_v<sagips::AppFor<Mine>, sagips::App<Pipe, Gen, Disc, ex::AsyncRing, Mine::losses>>);

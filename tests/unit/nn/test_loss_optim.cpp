@@ -11,27 +11,9 @@
 #include <vector>
 
 #include "gradcheck.hpp"
+#include "user_loss.hpp"
 
 using sagips::loss::Label;
-
-namespace user {
-// A user's pointwise loss, from the public base (sagips/loss/losses.hpp): only l and dl/do.
-struct PseudoHuber : sagips::loss::Pointwise<PseudoHuber> {
-  static constexpr const char* name = "pseudo-huber";
-  template <class T>
-  KOKKOS_INLINE_FUNCTION static T value(T o, bool real) {
-    const T e = real ? o - T(1) : o;
-    return sagips::math::sqrt(T(1) + e * e) - T(1);
-  }
-  template <class T>
-  KOKKOS_INLINE_FUNCTION static T derivative(T o, bool real) {
-    const T e = real ? o - T(1) : o;
-    return e / sagips::math::sqrt(T(1) + e * e);
-  }
-};
-static_assert(sagips::loss::check_loss<PseudoHuber>());
-static_assert(sagips::loss::check_loss<sagips::loss::Choice<sagips::loss::LeastSquares, PseudoHuber>>());
-}  // namespace user
 
 TEST_CASE_TEMPLATE("each loss's gradients in o and in the weights match finite differences", L,
                    sagips::loss::LeastSquares, sagips::loss::BceWithLogits, sagips::loss::Wasserstein,
