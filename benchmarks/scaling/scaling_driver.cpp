@@ -38,8 +38,9 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sagips/core/environment.hpp>
+#include <sagips/runtime/environment.hpp>
 #include <sagips/exchange.hpp>
+#include <sagips/options/cli.hpp>
 #include <sagips/sim.hpp>
 #include <sagips/train/step.hpp>
 #include <sagips/train/trainer.hpp>
@@ -114,7 +115,7 @@ int run(sagips::Environment& env, int argc, char** argv) {
   app.add_option("--label", o.label, "copied into the result (no spaces: smpirun splits arguments at them)");
   bool list = false;
   app.add_flag("--list-strategies", list, "print the strategies' names, one a line, and stop");
-  ex::add_options(app, cfg);
+  sagips::options::add_options(app, cfg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

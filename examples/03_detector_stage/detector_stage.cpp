@@ -46,19 +46,31 @@ struct ForwardAcceptance {
 
 using Pipeline = sim::Pipeline<Angular, sim::InverseCdf1D<64>, ForwardAcceptance, sim::GaussianSmearing>;
 
+// run() is five steps (parse, load, train, fit, report); this program calls them itself, to check
+// the derivatives between the command line and the data. A program with its own training loop would
+// replace app.train with its loop of trainer.train_step(step).
 int main(int argc, char** argv) {
-  sagips::App<Pipeline> app("detector_stage: example 2's theory through a detector stage of your own");
+  using App = sagips::App<Pipeline>;
+  App app("detector_stage: example 2's theory through a detector stage of your own");
   bool check = false;
   app.cli().add_flag("--check", check, "check the stage's and the theory's derivatives first");
   app.defaults().steps = 1500;
   app.defaults().output_dir = "stage-out";
   app.data_defaults().generated = 200000;
-  return app.run(argc, argv, [&] {
+  return sagips::run_main(argc, argv, [&](sagips::Environment& env) {
+    if (const auto code = app.parse(env, argc, argv)) return *code;
     if (check) {
       const auto stage = sagips::testing::check_stage_vjp<Angular>(ForwardAcceptance{});
       const auto theory = sagips::testing::check_theory_gradient(Angular{}, Angular::truth());
-      SAGIPS_REQUIRE(stage && theory, "derivative checks failed:\n" << stage << "\n" << theory);
+      const bool ok = stage && theory;
+      sagips::check_all(env.comm(), ok ? "" : "derivative checks failed:\n" + stage.report() + "\n" + theory.report(),
+                        "the derivative checks");
     }
-    return Pipeline(Angular{}, {}, {}, sim::GaussianSmearing{0.01});
+    const Pipeline pipeline(Angular{}, {}, {}, sim::GaussianSmearing{0.01});
+    const auto data = app.load(env, pipeline);  // generated from the truth (or --data FILE)
+    App::Trainer trainer(env.comm(), app.config(), app.exchange_config(), pipeline, data);
+    app.train(env, trainer);
+    app.fit(env, pipeline, data);  // on the generated events before the detector: the fit does not fold it in
+    return app.report(trainer);
   });
 }

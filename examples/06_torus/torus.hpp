@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include <sagips/core/comm.hpp>
-#include <sagips/core/watchdog.hpp>
+#include <sagips/runtime/comm.hpp>
+#include <sagips/runtime/watchdog.hpp>
 #include <sagips/exchange/buffer.hpp>
 #include <sagips/exchange/contract.hpp>
 

@@ -1,18 +1,12 @@
 #pragma once
-// sagips core: command-line checks, configuration, environment (MPI + Kokkos), errors, durable files,
-// math, views, random numbers.
+// sagips core: what kernels use, on host and device: the Kokkos version's spellings, scalar math,
+// views, counter-based random numbers, the naming rule of user parts, and Eigen as sagips includes it
+// (host-side dense algebra). The host runtime (MPI and Kokkos start-up, errors on every rank, the
+// watchdog, durable files, signals) is sagips/runtime.hpp; options, the command line and config files
+// are sagips/options.hpp.
 
-#include "sagips/core/cli.hpp"
-#include "sagips/core/config_file.hpp"
 #include "sagips/core/config.hpp"
-#include "sagips/core/deadline.hpp"
-#include "sagips/core/environment.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
-#include "sagips/core/folder_lock.hpp"
 #include "sagips/core/math.hpp"
+#include "sagips/core/names.hpp"
 #include "sagips/core/random.hpp"
-#include "sagips/core/serialize.hpp"
-#include "sagips/core/signals.hpp"
-#include "sagips/core/utf8.hpp"
 #include "sagips/core/views.hpp"

@@ -187,7 +187,7 @@ class Scenario:
         import numpy as np
         np.save(data, np.random.default_rng(3).uniform(0.1, 0.9, size=(4000, 2)).astype(np.float32))
         cases = [(["--resolution", "0.02"], "program.resolution: checkpoint \"0.01\", this run \"0.02\""),
-                 (["--real-events", "5000"], "program.real_events: checkpoint 4000, this run 5000"),
+                 (["--real-events", "5000"], "program.real_events: checkpoint \"4000\", this run \"5000\""),
                  (["--data", data], "data.checksum: checkpoint"),
                  (["--steps", "3"], "is at step 6, past --steps 3: give --steps 6 or more")]
         for extra, expected in cases:

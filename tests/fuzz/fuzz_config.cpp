@@ -12,7 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sagips/exchange/config.hpp>
+#include <sagips/options/cli.hpp>
+#include <sagips/options/json.hpp>
 #include <sagips/train/config.hpp>
+#include <sagips/train/fingerprint.hpp>
 #include <string>
 #include <vector>
 
@@ -66,8 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static sagips::exchange::Config xcfg;
   static CLI::App app{"fuzz_config"};
   static const bool added = [] {
-    sagips::train::add_options(app, cfg);
-    sagips::exchange::add_options(app, xcfg);
+    sagips::options::add_options(app, cfg);
+    sagips::options::add_options(app, xcfg);
     return true;
   }();
   (void)added;

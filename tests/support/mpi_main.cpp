@@ -17,7 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <sagips/core/environment.hpp>
+#include <sagips/runtime/environment.hpp>
 #include <sstream>
 #include <string>
 #include <thread>

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
-#include <sagips/core/environment.hpp>
+#include <sagips/runtime/environment.hpp>
 
 int main(int argc, char** argv) {
   sagips::Environment env(argc, argv);

@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <string>
 
-#include "sagips/core/comm.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/contract.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange {
 

@@ -18,19 +18,19 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/groups.hpp"
 #include "sagips/exchange/detail/schedule.hpp"
 #include "sagips/exchange/hierarchical.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::exchange {
 
 struct AsyncDoubling {
   static constexpr const char* name = "async-doubling";
   static constexpr bool device_buffers = true;
-  static constexpr const char* options = "group-size outer-period mode chunk-threshold";
+  static constexpr Reads options = Reads::group_size | Reads::outer_period | Reads::mode | Reads::chunk_threshold;
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {

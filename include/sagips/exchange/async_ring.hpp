@@ -31,14 +31,14 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/groups.hpp"
 #include "sagips/exchange/detail/ring.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange {
 
@@ -46,7 +46,8 @@ struct AsyncRing {
   static constexpr const char* name = "async-ring";
   static constexpr bool device_buffers = true;
   static constexpr bool compressible = true;
-  static constexpr const char* options = "group-size outer-period mode rma rma-barrier chunk-threshold compression";
+  static constexpr Reads options = Reads::group_size | Reads::outer_period | Reads::mode | Reads::rma |
+                                   Reads::rma_barrier | Reads::chunk_threshold | Reads::compression;
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {

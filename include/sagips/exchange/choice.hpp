@@ -30,7 +30,7 @@ struct Choice {
 struct Description {
   const char* name = "";
   bool device_buffers = false, has_server = false, replaces_params = false, compressible = false;
-  const char* options = "";
+  Reads options = Reads::none;
   template <class S>
   static Description of() {
     using Tr = Traits<S>;
@@ -116,20 +116,20 @@ std::vector<std::string> strategy_names() {
   return detail::names_vector(static_cast<typename detail::choice_list<Strategy>::type*>(nullptr));
 }
 
-// The exchange options (as flags without "--") the strategy called `name` reads; "" for none or an unknown name.
+// The exchange options the strategy called `name` reads (none for an unknown name).
 namespace detail {
 template <class... S>
-std::string options_of_name(const std::string& name, std::tuple<S...>*) {
-  std::string out;
+Reads options_of_name(const std::string& name, std::tuple<S...>*) {
+  Reads out = Reads::none;
   const char* names[] = {S::name...};
-  const char* options[] = {Traits<S>::options...};
+  const Reads options[] = {Traits<S>::options...};
   for (std::size_t i = 0; i < sizeof...(S); ++i)
     if (name == names[i]) out = options[i];
   return out;
 }
 }  // namespace detail
 template <class Strategy>
-std::string strategy_options(const std::string& name) {
+Reads strategy_options(const std::string& name) {
   return detail::options_of_name(name, static_cast<typename detail::choice_list<Strategy>::type*>(nullptr));
 }
 

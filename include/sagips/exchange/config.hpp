@@ -1,18 +1,16 @@
 #pragma once
-// Every knob of the gradient-exchange strategies, with the defaults of the seed works, and its
-// command-line flags. One struct for all strategies: each reads the fields it uses. validate() says
-// what is wrong with one; the command line and the config file refuse the same values at parse time.
+// Every knob of the gradient-exchange strategies, with the defaults of the seed works, one row per
+// option (for_each_option, options/option.hpp) from which the command line, config files,
+// summary.json, validate() and the resume fingerprint are derived. One struct for all strategies:
+// each declares the options it reads as a set (Reads, its Traits' `options`), so that summary.json
+// records those and an option given to a strategy that does not read it is refused by name.
+// Neither CLI11 nor nlohmann/json is needed here.
 
-#include <CLI/CLI.hpp>
-#include <algorithm>
-#include <cctype>
 #include <cstddef>
-#include <map>
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 
-#include "sagips/core/cli.hpp"
-#include "sagips/core/config_file.hpp"
+#include "sagips/options/option.hpp"
 
 namespace sagips::exchange {
 
@@ -47,6 +45,86 @@ struct Config {
   bool stage_through_host = false;
 };
 
+// The options a strategy reads, as a set: a strategy's Traits say e.g.
+//   static constexpr exchange::Reads options = exchange::Reads::group_size | exchange::Reads::mode;
+// The strategy's name and the stall timeout are read by every strategy and are not in the set.
+enum class Reads : std::uint32_t {
+  none = 0,
+  group_size = 1u << 0,
+  outer_period = 1u << 1,
+  mode = 1u << 2,
+  rma = 1u << 3,
+  rma_barrier = 1u << 4,
+  chunk_threshold = 1u << 5,
+  masters = 1u << 6,
+  sync_every = 1u << 7,
+  ps_algorithm = 1u << 8,
+  easgd_alpha = 1u << 9,
+  compression = 1u << 10,
+};
+constexpr Reads operator|(Reads a, Reads b) {
+  return static_cast<Reads>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
+}
+// Whether the set `reads` holds the option of `row` (a Config row's mark; 0: every strategy reads it).
+constexpr bool holds(Reads reads, std::uint32_t row) {
+  return row == 0 || (static_cast<std::uint32_t>(reads) & row) != 0;
+}
+
+template <class C, class Visit>  // C: Config, const or not
+void for_each_option(C& c, Visit&& visit) {
+  namespace o = options;
+  const auto mark = [](Reads r) { return static_cast<std::uint32_t>(r); };
+  const o::Section g{"Gradient exchange"};
+  const auto at_least_one = o::at_least(1);
+  visit(g.option(c.strategy, "strategy", "--strategy",
+                 "gradient exchange strategy (when the program chooses it at run time)"));
+  visit(g.option(c.group_size, "group_size", "--group-size",
+                 "ranks per group of the grouped strategies, inside a model (0: the ranks of a node, at most 4)",
+                 o::at_least(0))
+            .marked(mark(Reads::group_size)));
+  visit(g.option(c.outer_period, "outer_period", "--outer-period",
+                 "every k-th step the group leaders (or all ranks) average", at_least_one)
+            .marked(mark(Reads::outer_period)));
+  visit(g.option(c.mode, "mode", "--mode", "outer steps: weak (leaders only), strong (all ranks) or leader-broadcast",
+                 o::Names<Mode>{"mode", {{"weak", Mode::weak}, {"strong", Mode::strong},
+                                         {"leader-broadcast", Mode::leader_broadcast}}})
+            .marked(mark(Reads::mode)));
+  visit(g.option(c.rma, "rma", "--rma,!--no-rma", "average inside the groups through MPI windows (one-sided)")
+            .marked(mark(Reads::rma)));
+  visit(g.option(c.rma_barrier, "rma_barrier", "--rma-barrier,!--no-rma-barrier",
+                 "barrier around the one-sided reads (without: possibly a neighbour's previous-step gradient)")
+            .marked(mark(Reads::rma_barrier)));
+  visit(g.option(c.chunk_threshold, "chunk_threshold", "--chunk-threshold",
+                 "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring",
+                 o::at_least(std::size_t{1}))
+            .marked(mark(Reads::chunk_threshold)));
+  // 0: the watchdog off, waits block. Below a second a busy machine's scheduling alone looks like a stall.
+  visit(g.option(c.timeout_seconds, "timeout_seconds", "--stall-timeout,--exchange-timeout",
+                 "seconds any collective of the run (an exchange, a reduction, a checkpoint) may stall before the "
+                 "job is aborted, naming the missing ranks (0: no watchdog, waits block)",
+                 o::zero_or_at_least(1.0))
+            .operational());
+  visit(g.option(c.masters, "masters", "--masters", "parameter-server masters (ranks 0..M-1)", at_least_one)
+            .marked(mark(Reads::masters)));
+  visit(g.option(c.sync_every, "sync_every", "--sync-every",
+                 "parameter server: steps between weight pulls / elastic steps", at_least_one)
+            .marked(mark(Reads::sync_every)));
+  visit(g.option(c.algorithm, "algorithm", "--ps-algorithm", "parameter server: downpour or easgd",
+                 o::Names<PsAlgorithm>{"parameter-server algorithm",
+                                       {{"downpour", PsAlgorithm::downpour}, {"easgd", PsAlgorithm::easgd}}})
+            .marked(mark(Reads::ps_algorithm)));
+  visit(g.option(c.easgd_alpha, "easgd_alpha", "--easgd-alpha", "EASGD's elastic coefficient", o::closed(0.0, 1.0))
+            .marked(mark(Reads::easgd_alpha)));
+  visit(g.option(c.compression, "compression", "--compression",
+                 "gradients on the wire as none, bf16 or fp16 (16-bit floats summed in full precision, with error "
+                 "feedback; the strategies whose traffic is sagips's own messages)",
+                 o::Names<Compression>{"compression", {{"none", Compression::none},
+                                                       {"bf16", Compression::bf16},
+                                                       {"fp16", Compression::fp16}}})
+            .marked(mark(Reads::compression)));
+}
+
+// The name of a value of an enumerated option (as the command line and summary.json spell it).
 inline const char* to_string(Mode m) {
   return m == Mode::weak ? "weak" : (m == Mode::strong ? "strong" : "leader-broadcast");
 }
@@ -55,148 +133,35 @@ inline const char* to_string(Compression c) {
   return c == Compression::none ? "none" : (c == Compression::bf16 ? "bf16" : "fp16");
 }
 
-inline void to_json(nlohmann::json& j, const Config& c) {
-  j = nlohmann::json{{"strategy", c.strategy},       {"group_size", c.group_size},   {"outer_period", c.outer_period},
-                     {"mode", to_string(c.mode)},     {"rma", c.rma},
-                     {"rma_barrier", c.rma_barrier},  {"chunk_threshold", c.chunk_threshold},
-                     {"timeout_seconds", c.timeout_seconds}, {"masters", c.masters},
-                     {"sync_every", c.sync_every},    {"algorithm", to_string(c.algorithm)},
-                     {"easgd_alpha", c.easgd_alpha},  {"compression", to_string(c.compression)}};
+// The options in the set `reads`, as flags without "--" ("group-size outer-period"; "" for none).
+inline std::string flags_read(Reads reads) {
+  std::string out;
+  const Config c{};
+  for_each_option(c, [&](const auto& o) {
+    if (o.mark != 0 && holds(reads, o.mark)) out += (out.empty() ? "" : " ") + options::first_flag(o.flags).substr(2);
+  });
+  return out;
 }
 
-// summary.json's record of the exchange: the strategy (by name), the watchdog's timeout, and the
-// options that strategy reads (`reads`: its Traits' options, flags without "--"). A config file
-// written from it then sets no option the strategy would refuse.
-inline nlohmann::json to_json(const Config& c, const std::string& strategy, const std::string& reads) {
-  const nlohmann::json all = c;
-  nlohmann::json j = {{"strategy", strategy}, {"timeout_seconds", all["timeout_seconds"]}};
-  std::size_t at = 0;
-  while (at < reads.size()) {
-    const std::size_t end = std::min(reads.find(' ', at), reads.size());
-    std::string key = reads.substr(at, end - at) == "ps-algorithm" ? "algorithm" : reads.substr(at, end - at);
-    std::replace(key.begin(), key.end(), '-', '_');
-    if (all.contains(key)) j[key] = all[key];
-    at = end + 1;
-  }
-  return j;
+// Keeps summary.json's exchange record to the options a strategy reads: options::to_json(c, read_by(r)).
+inline auto read_by(Reads reads) {
+  return [reads](const auto& o) { return holds(reads, o.mark); };
 }
 
 namespace detail {
-// The allowed values, shared by the options and validate().
-inline const cli::IntRange<int> at_least_zero = cli::at_least(0);
-inline const cli::IntRange<int> at_least_one = cli::at_least(1);
-inline const cli::IntRange<std::size_t> at_least_one_element = cli::at_least(std::size_t{1});
-// 0: the watchdog off, waits block. Below a second a busy machine's scheduling alone looks like a stall.
-inline const cli::RealRange timeout_range = cli::zero_or_at_least(1.0);
-inline const cli::RealRange alpha_range = cli::closed(0.0, 1.0);
-
-// --compression takes a format's name only (in any case), never the enum's number.
-inline CLI::Validator compression_names() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        std::string lower = text;
-        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        for (Compression c : {Compression::none, Compression::bf16, Compression::fp16})
-          if (lower == to_string(c)) {
-            text = std::to_string(static_cast<int>(c));  // what CLI11 reads into the enum
-            return "";
-          }
-        return cli::quote(text) + " is not a compression (choose none, bf16 or fp16)";
-      },
-      "none|bf16|fp16");
-}
-
-inline std::string named_problem(const char* name, const std::string& problem) {
-  return problem.empty() ? "" : std::string("exchange ") + name + ": " + problem;
-}
-
 // Independent models were once a strategy, "ensemble"; they are the trainer's --models now, beside
 // any strategy. A configuration that still names it hears where it went.
 inline const char* const old_ensemble_hint =
     "'ensemble' is no longer a strategy: independent models are --models N (the ranks split into N equal "
     "models, any --strategy inside each; e.g. --models 4 --strategy allreduce)";
-inline CLI::Validator not_the_old_ensemble() {
-  return CLI::Validator([](std::string& text) -> std::string { return text == "ensemble" ? old_ensemble_hint : ""; },
-                        "");
-}
 }  // namespace detail
 
-// The first problem with `c` (empty: none). Names are the fields' (as in summary.json's "exchange").
+// The first problem with `c` (empty: none). Names are the keys (as in summary.json's "exchange").
 inline std::string validate(const Config& c) {
-  using cli::check_integer;
-  namespace d = detail;
-  for (const std::string& problem :
-       {d::named_problem("group_size", check_integer(c.group_size, d::at_least_zero)),
-        d::named_problem("outer_period", check_integer(c.outer_period, d::at_least_one)),
-        d::named_problem("chunk_threshold", check_integer(c.chunk_threshold, d::at_least_one_element)),
-        d::named_problem("timeout_seconds", cli::check_real(c.timeout_seconds, d::timeout_range)),
-        d::named_problem("masters", check_integer(c.masters, d::at_least_one)),
-        d::named_problem("sync_every", check_integer(c.sync_every, d::at_least_one)),
-        d::named_problem("easgd_alpha", cli::check_real(c.easgd_alpha, d::alpha_range))})
-    if (!problem.empty()) return problem;
+  if (std::string problem = options::first_problem(c, "exchange "); !problem.empty()) return problem;
   if (c.strategy.empty()) return "exchange strategy: empty";
-  if (c.strategy == "ensemble") return std::string("exchange strategy: ") + d::old_ensemble_hint;
-  if (c.mode != Mode::weak && c.mode != Mode::strong && c.mode != Mode::leader_broadcast)
-    return "exchange mode: " + std::to_string(static_cast<int>(c.mode)) + " is not a Mode";
-  if (c.algorithm != PsAlgorithm::downpour && c.algorithm != PsAlgorithm::easgd)
-    return "exchange algorithm: " + std::to_string(static_cast<int>(c.algorithm)) + " is not a PsAlgorithm";
-  if (c.compression != Compression::none && c.compression != Compression::bf16 && c.compression != Compression::fp16)
-    return "exchange compression: " + std::to_string(static_cast<int>(c.compression)) + " is not a Compression";
+  if (c.strategy == "ensemble") return std::string("exchange strategy: ") + detail::old_ensemble_hint;
   return "";
-}
-
-// Adds every option to a CLI11 app, each documented in --help with its default. Every value is
-// checked at parse time (core/cli.hpp), and validate() runs once all are in.
-inline void add_options(CLI::App& app, Config& c) {
-  namespace d = detail;
-  // summary.json's names for the options whose flag says it differently.
-  cli::config_file(app).add_key("timeout_seconds", "exchange-timeout");
-  cli::config_file(app).add_key("algorithm", "ps-algorithm");
-  auto* g = "Gradient exchange";
-  app.add_option("--strategy", c.strategy, "gradient exchange strategy (when the program chooses it at run time)")
-      ->check(d::not_the_old_ensemble())
-      ->capture_default_str()->group(g);
-  app.add_option("--group-size", c.group_size,
-                 "ranks per group of the grouped strategies, inside a model (0: the ranks of a node, at most 4)")
-      ->transform(cli::integer(d::at_least_zero))->capture_default_str()->group(g);
-  app.add_option("--outer-period", c.outer_period, "every k-th step the group leaders (or all ranks) average")
-      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
-  app.add_option("--mode", c.mode, "outer steps: weak (leaders only), strong (all ranks) or leader-broadcast")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Mode>{{"weak", Mode::weak},
-                                                                     {"strong", Mode::strong},
-                                                                     {"leader-broadcast", Mode::leader_broadcast}},
-                                          CLI::ignore_case))
-      ->default_str("weak")->group(g);
-  // No values after these flags (--no-rma=...): CLI11 reads one given to a negated name with
-  // std::stoll and lets its out_of_range escape.
-  app.add_flag("--rma,!--no-rma", c.rma, "average inside the groups through MPI windows (one-sided)")
-      ->disable_flag_override()->group(g);
-  app.add_flag("--rma-barrier,!--no-rma-barrier", c.rma_barrier,
-               "barrier around the one-sided reads (without: possibly a neighbour's previous-step gradient)")
-      ->disable_flag_override()->capture_default_str()->group(g);
-  app.add_option("--chunk-threshold", c.chunk_threshold,
-                 "buffers of at least this many elements use the chunked ring, smaller ones the pass-along ring")
-      ->transform(cli::integer(d::at_least_one_element))->capture_default_str()->group(g);
-  app.add_option("--stall-timeout,--exchange-timeout", c.timeout_seconds,
-                 "seconds any collective of the run (an exchange, a reduction, a checkpoint) may stall before the "
-                 "job is aborted, naming the missing ranks (0: no watchdog, waits block)")
-      ->transform(cli::real(d::timeout_range))->capture_default_str()->group(g);
-  app.add_option("--masters", c.masters, "parameter-server masters (ranks 0..M-1)")
-      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
-  app.add_option("--sync-every", c.sync_every, "parameter server: steps between weight pulls / elastic steps")
-      ->transform(cli::integer(d::at_least_one))->capture_default_str()->group(g);
-  app.add_option("--ps-algorithm", c.algorithm, "parameter server: downpour or easgd")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, PsAlgorithm>{{"downpour", PsAlgorithm::downpour}, {"easgd", PsAlgorithm::easgd}},
-          CLI::ignore_case))
-      ->default_str("downpour")->group(g);
-  app.add_option("--easgd-alpha", c.easgd_alpha, "EASGD's elastic coefficient")
-      ->transform(cli::real(d::alpha_range))->capture_default_str()->group(g);
-  app.add_option("--compression", c.compression,
-                 "gradients on the wire as none, bf16 or fp16 (16-bit floats summed in full precision, with error "
-                 "feedback; the strategies whose traffic is sagips's own messages)")
-      ->transform(d::compression_names())->default_str("none")->group(g);
-  cli::check_after_parse(app, "sagips-check-exchange-options", [&c] { return validate(c); });
 }
 
 }  // namespace sagips::exchange

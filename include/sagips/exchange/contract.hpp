@@ -25,7 +25,8 @@
 //                                                  // own two-sided messages, which it sends as 16-bit floats
 //                                                  // and sums in T (exchange/compression.hpp); default
 //                                                  // false: the exchanger refuses --compression for it
-//   static constexpr const char* options = "group-size outer-period";  // the Config options it reads
+//   static constexpr Reads options = Reads::group_size | Reads::outer_period;  // the Config options it
+//                                                  // reads (a set: exchange/config.hpp); default none
 //
 // NoServer<T, Space> provides, and a strategy may override:
 //   const Stats& stats() const;                      // traffic and waiting, for benchmarks and summaries
@@ -123,12 +124,17 @@ struct flag_compressible : std::false_type {};
 template <class S>
 struct flag_compressible<S, std::void_t<decltype(S::compressible)>> : std::bool_constant<bool(S::compressible)> {};
 template <class S, class = void>
+struct options_are_a_set : std::true_type {};  // absent: the default, none
+template <class S>
+struct options_are_a_set<S, std::void_t<decltype(S::options)>>
+    : std::is_same<std::remove_cv_t<decltype(S::options)>, Reads> {};
+template <class S, class = void>
 struct options_of {
-  static constexpr const char* value = "";
+  static constexpr Reads value = Reads::none;
 };
 template <class S>
-struct options_of<S, std::void_t<decltype(S::options)>> {
-  static constexpr const char* value = S::options;
+struct options_of<S, std::enable_if_t<options_are_a_set<S>::value, std::void_t<decltype(S::options)>>> {
+  static constexpr Reads value = S::options;
 };
 }  // namespace detail
 
@@ -139,7 +145,7 @@ struct Traits {
   static constexpr bool has_server = detail::flag_server<S>::value;
   static constexpr bool replaces_params = detail::flag_replaces<S>::value;
   static constexpr bool compressible = detail::flag_compressible<S>::value;
-  static constexpr const char* options = detail::options_of<S>::value;
+  static constexpr Reads options = detail::options_of<S>::value;
 };
 
 // ---- the checks ------------------------------------------------------------------------------
@@ -233,6 +239,9 @@ constexpr bool check_strategy() {
   static_assert(detail::has_server_hooks<I, T, Space>::value,
                 "exchange strategy: Impl needs the server hooks is_server, serve, after_update, worker_done "
                 "(inherit sagips::exchange::NoServer<T, Space>)");
+  static_assert(detail::options_are_a_set<S>::value,
+                "exchange strategy: `options` on the tag must be the set of Config options it reads, "
+                "`static constexpr sagips::exchange::Reads options = Reads::group_size | ...;`");
   static_assert(detail::compressible_is_bool<S>::value,
                 "exchange strategy: `compressible` on the tag must be `static constexpr bool compressible = ...;`");
   static_assert(!Traits<S>::compressible || detail::has_error_feedback<I, T, Space>::value,

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <vector>
 
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange {
 

@@ -45,8 +45,6 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/choice.hpp"
@@ -54,6 +52,8 @@
 #include "sagips/exchange/config.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/staging.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/serialize.hpp"
 
 namespace sagips::exchange {
 

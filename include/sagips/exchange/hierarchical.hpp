@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/groups.hpp"
 #include "sagips/exchange/detail/schedule.hpp"
+#include "sagips/runtime/comm.hpp"
 
 namespace sagips::exchange {
 
@@ -49,7 +49,7 @@ std::vector<Step<T>> hierarchical_steps(MPI_Comm group, MPI_Comm column, std::si
 struct Hierarchical {
   static constexpr const char* name = "hierarchical";
   static constexpr bool device_buffers = true;
-  static constexpr const char* options = "group-size chunk-threshold";
+  static constexpr Reads options = Reads::group_size | Reads::chunk_threshold;
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {

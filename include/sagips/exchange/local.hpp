@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/error.hpp"
 #include "sagips/exchange/contract.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::exchange {
 

@@ -31,12 +31,12 @@
 #include <thread>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/contract.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange {
 
@@ -45,7 +45,8 @@ struct ParameterServer {
   static constexpr bool has_server = true;
   static constexpr bool replaces_params = true;
   static constexpr bool compressible = true;
-  static constexpr const char* options = "masters sync-every ps-algorithm easgd-alpha compression";
+  static constexpr Reads options =
+      Reads::masters | Reads::sync_every | Reads::ps_algorithm | Reads::easgd_alpha | Reads::compression;
 
   // Host buffers only (device_buffers is false): the exchanger stages device memory.
   template <class T, class Space>

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sagips/core/comm.hpp"
 #include "sagips/exchange/contract.hpp"
 #include "sagips/exchange/detail/ring.hpp"
+#include "sagips/runtime/comm.hpp"
 
 namespace sagips::exchange {
 
@@ -19,7 +19,7 @@ struct SyncRing {
   static constexpr const char* name = "sync-ring";
   static constexpr bool device_buffers = true;
   static constexpr bool compressible = true;
-  static constexpr const char* options = "chunk-threshold compression";
+  static constexpr Reads options = Reads::chunk_threshold | Reads::compression;
 
   template <class T, class Space>
   class Impl : public NoServer<T, Space> {

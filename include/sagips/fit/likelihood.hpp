@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "sagips/autodiff/dual.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/fit/quadrature.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::fit {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/error.hpp"
 
 #include "sagips/fit/likelihood.hpp"
 

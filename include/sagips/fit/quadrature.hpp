@@ -11,7 +11,7 @@
 #include <cmath>
 #include <vector>
 
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::fit {
 

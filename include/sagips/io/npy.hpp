@@ -19,9 +19,9 @@
 #include <string>
 #include <type_traits>
 
-#include "sagips/core/error.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/io/npy_header.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::io {
 

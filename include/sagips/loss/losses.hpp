@@ -33,10 +33,10 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/math.hpp"
 #include "sagips/core/names.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::loss {
 

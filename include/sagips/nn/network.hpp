@@ -33,8 +33,6 @@
 #include <utility>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
 #include "sagips/nn/contract.hpp"
@@ -42,6 +40,8 @@
 #include "sagips/nn/detail/dense_kernels.hpp"
 #include "sagips/nn/detail/layer_ops.hpp"
 #include "sagips/nn/init.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/serialize.hpp"
 
 namespace sagips::nn {
 

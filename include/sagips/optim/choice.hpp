@@ -13,10 +13,10 @@
 #include <variant>
 #include <vector>
 
-#include "sagips/core/error.hpp"
 #include "sagips/optim/adam.hpp"
 #include "sagips/optim/contract.hpp"
 #include "sagips/optim/sgd.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::optim {
 

@@ -23,8 +23,8 @@
 #include <utility>
 
 #include "sagips/core/names.hpp"
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/serialize.hpp"
 
 namespace sagips::optim {
 

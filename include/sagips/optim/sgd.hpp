@@ -7,10 +7,10 @@
 #include <string>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/optim/contract.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/serialize.hpp"
 
 namespace sagips::optim {
 

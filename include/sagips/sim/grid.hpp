@@ -14,8 +14,8 @@
 
 #include "sagips/autodiff/dual.hpp"
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {

@@ -18,8 +18,8 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/detail/sampling.hpp"
+#include "sagips/sim/grid_sampler.hpp"
 
 namespace sagips::sim {
 

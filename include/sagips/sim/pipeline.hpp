@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 #include "sagips/sim/sampler.hpp"
 #include "sagips/sim/stage.hpp"
 #include "sagips/sim/theory.hpp"

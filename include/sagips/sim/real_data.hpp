@@ -10,8 +10,8 @@
 #include <sstream>
 #include <string>
 
-#include "sagips/core/error.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::sim {
 

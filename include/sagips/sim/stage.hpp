@@ -30,9 +30,9 @@
 #include <utility>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 #include "sagips/sim/theory.hpp"
 
 namespace sagips::sim {

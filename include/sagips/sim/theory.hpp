@@ -37,7 +37,7 @@
 #include <typeinfo>
 
 #include "sagips/autodiff/dual.hpp"
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::sim {
 

@@ -37,9 +37,9 @@
 #include <vector>
 
 #include "sagips/autodiff/dual.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/runtime/error.hpp"
 #include "sagips/sim/stage.hpp"
 #include "sagips/sim/theory.hpp"
 #include "sagips/testing/check_result.hpp"

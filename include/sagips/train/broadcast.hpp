@@ -10,8 +10,8 @@
 #include <string>
 #include <type_traits>
 
-#include "sagips/core/serialize.hpp"
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/serialize.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::train {
 

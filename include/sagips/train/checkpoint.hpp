@@ -4,7 +4,7 @@
 //
 //   <output>/checkpoints/step-00001000/rank-0000.bin ...     <output>/checkpoints/latest  ("step-00001000")
 //
-// Saving is a commit in three durable steps (core/files.hpp: write, check, fsync, rename, fsync the
+// Saving is a commit in three durable steps (runtime/files.hpp: write, check, fsync, rename, fsync the
 // folder), each started only when the one before succeeded on every rank:
 //   1. every rank writes its file into step-XXXXXXXX.partial/;
 //   2. rank 0 renames the folder to step-XXXXXXXX;
@@ -29,9 +29,9 @@
 #include <utility>
 #include <vector>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/files.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/train/checkpoint_file.hpp"
 #include "sagips/train/config.hpp"
 

@@ -4,7 +4,7 @@
 //
 //   <output>/checkpoints/step-00001000/rank-0000.bin
 //
-// A rank file (format 3) is a BinaryWriter record (core/serialize.hpp) in this order:
+// A rank file (format 3) is a BinaryWriter record (runtime/serialize.hpp) in this order:
 //   magic "sagips-checkpoint-3" | fingerprint (the run's resume fingerprint, JSON) | ranks | rank |
 //   step | the state the trainer writes | checksum of every byte before it
 // so a resume with a different configuration or rank count is refused with the differences named, and
@@ -25,10 +25,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
-#include "sagips/core/serialize.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/files.hpp"
+#include "sagips/runtime/serialize.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/fingerprint.hpp"
 
 namespace sagips::train::detail {
 

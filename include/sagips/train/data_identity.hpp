@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/files.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::train {
 

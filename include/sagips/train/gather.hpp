@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/result.hpp"
 

@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <string>
 
-#include "sagips/core/serialize.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/optim/choice.hpp"
+#include "sagips/runtime/serialize.hpp"
 #include "sagips/train/broadcast.hpp"
 #include "sagips/train/config.hpp"
 

@@ -6,7 +6,7 @@
 // The folder is locked for the run (one run per folder) and checked for writability before training
 // starts, so a folder in use or an unwritable one fails at once with a clear message instead of after
 // hours of training. Every write goes
-// through core/files.hpp: it is checked, synced to disk, and a failure throws sagips::Error naming
+// through runtime/files.hpp: it is checked, synced to disk, and a failure throws sagips::Error naming
 // the file and the cause ("No space left on device"), never a silently shorter file.
 
 #include <mpi.h>
@@ -19,15 +19,15 @@
 #include <string_view>
 #include <vector>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
-#include "sagips/core/folder_lock.hpp"
-#include "sagips/core/utf8.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/files.hpp"
+#include "sagips/runtime/folder_lock.hpp"
+#include "sagips/runtime/utf8.hpp"
 
 namespace sagips::train {
 
 // Collective: the folder is created, locked for this run by the communicator's rank 0
-// (core/folder_lock.hpp: a second run on the same folder is refused, naming the holder), and the
+// (runtime/folder_lock.hpp: a second run on the same folder is refused, naming the holder), and the
 // reporter proves it can write there. The lock is held while the returned object lives (on rank 0;
 // the others' is empty).
 [[nodiscard]] inline files::FolderLock prepare_output_dir(MPI_Comm comm, const std::string& dir, bool is_reporter) {

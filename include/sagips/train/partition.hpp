@@ -16,8 +16,8 @@
 
 #include <string>
 
-#include "sagips/core/comm.hpp"
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::train {
 

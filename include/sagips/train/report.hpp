@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/serialize.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/drift.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/serialize.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/outputs.hpp"

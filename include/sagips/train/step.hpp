@@ -32,13 +32,13 @@
 #include <utility>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/sim.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/models.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// How a run stops before its end, on every rank alike: on request (a signal: core/signals.hpp), when
+// How a run stops before its end, on every rank alike: on request (a signal: runtime/signals.hpp), when
 // a pipeline refuses a step's parameters, and when a step's generator gradient is not finite (skipped
 // with --skip-nonfinite, up to --max-skipped of the steps); and the words each ends with.
 //
@@ -20,11 +20,11 @@
 #include <cstdio>
 #include <string>
 
-#include "sagips/core/signals.hpp"
-#include "sagips/core/utf8.hpp"
-#include "sagips/core/watchdog.hpp"
-#include "sagips/core/cli.hpp"
-#include "sagips/core/error.hpp"
+#include "sagips/options/option.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/signals.hpp"
+#include "sagips/runtime/utf8.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/step.hpp"
 
@@ -113,7 +113,7 @@ inline void skip_or_stop(const StepOutcome& o, long step, long skipped, long pla
     throw CollectiveError(std::to_string(skipped) + " of the " + std::to_string(planned) +
                           " steps of this run were skipped for non-finite gradients (the last at step " +
                           std::to_string(step) + ", rank(s) " + bad + "), more than --max-skipped " +
-                          cli::format_real(c.max_skipped) + " of them: the run stopped on every rank (" +
+                          options::format_real(c.max_skipped) + " of them: the run stopped on every rank (" +
                           resume_advice(c, last_checkpoint, false) + ")");
 }
 

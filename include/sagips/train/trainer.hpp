@@ -37,17 +37,18 @@
 #include <type_traits>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/random.hpp"
-#include "sagips/core/signals.hpp"
-#include "sagips/core/utf8.hpp"
 #include "sagips/core/views.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
+#include "sagips/options/json.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/signals.hpp"
+#include "sagips/runtime/utf8.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/sim.hpp"
 #include "sagips/train/bootstrap.hpp"
 #include "sagips/train/checkpoint.hpp"
@@ -55,6 +56,7 @@
 #include "sagips/train/config.hpp"
 #include "sagips/train/data_identity.hpp"
 #include "sagips/train/estimates.hpp"
+#include "sagips/train/fingerprint.hpp"
 #include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
@@ -125,11 +127,10 @@ class Trainer {
     int reporter = server ? size_ : rank_;
     mpi::allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, comm_, "the trainer's set-up");
     reporter_ = reporter;
-    membership_ = partition_.membership();
     model_ = Comm::split(partition_.comm(), server ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
 
     // Every rank of a model builds the same networks from the seed; each model has its own seed.
-    models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(membership_.index));
+    models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(partition_.membership().index));
     step_ = std::make_unique<Step>(cfg_, std::move(pipeline), sim::ParameterScaling<T, P>(lower, upper),
                                    make_loss(), *models_);
     sampler_ = std::make_unique<ParameterSampler<Generator, P>>(cfg_.eval_samples, models_->generator());
@@ -148,7 +149,7 @@ class Trainer {
   // ---- the whole run -------------------------------------------------------------------------
   // Trains from step 1 (or the step after the last checkpoint with cfg.resume) to cfg.steps, writing
   // metrics, checkpoints, then samples.csv; every rank returns the same result. Collective.
-  // A stop signal (core/signals.hpp) ends it after the next step with a checkpoint and throws Stopped.
+  // A stop signal (runtime/signals.hpp) ends it after the next step with a checkpoint and throws Stopped.
   TrainingResult run() {
     TrainingResult result = train();
     write_samples();
@@ -262,14 +263,16 @@ class Trainer {
   const TrainerConfig& config() const { return cfg_; }
   const GenExchanger& exchanger() const { return exchanger_; }
   bool is_reporter() const { return rank_ == reporter_; }
-  const Membership& membership() const { return membership_; }
+  MPI_Comm communicator() const { return comm_; }  // every rank of the run
+  const Membership& membership() const { return partition_.membership(); }
 
   // The run's configuration: the trainer's options, the exchange's (the strategy and the options it
   // reads), the program's record (TrainerConfig::program) and the real data's identity (events and
   // checksum). summary.json writes it; a resume must match its run-shaping part (resume_fingerprint).
   nlohmann::json configuration_json() const {
     nlohmann::json j = cfg_;
-    j["exchange"] = exchange::to_json(xcfg_, exchanger_.name(), exchanger_.description().options);
+    j["exchange"] = options::to_json(xcfg_, exchange::read_by(exchanger_.description().options));
+    j["exchange"]["strategy"] = exchanger_.name();
     j["data"] = data_identity_;
     return j;
   }
@@ -318,8 +321,8 @@ class Trainer {
   // The data this rank's model trains on: all of it, or (cfg.bootstrap, several models) a resample
   // with replacement, drawn per model, so the models' spread is the statistical uncertainty.
   HostMatrix<const T> member_data(HostMatrix<const T> data) const {
-    if (!cfg_.bootstrap || membership_.count < 2) return data;
-    return bootstrap_resample(data, cfg_.data_seed, membership_.index);
+    if (!cfg_.bootstrap || partition_.membership().count < 2) return data;
+    return bootstrap_resample(data, cfg_.data_seed, partition_.membership().index);
   }
 
   // A parameter-server master: serves until its workers are done, applying each push with its
@@ -350,7 +353,7 @@ class Trainer {
     TrainingResult result;
     if (!exchanger_.is_server()) {
       const ParameterStats mine = parameter_stats(cfg_.steps + 1, &samples_);
-      const auto [all_means, member_of] = gather_estimates(workers_, mine, membership_.index);
+      const auto [all_means, member_of] = gather_estimates(workers_, mine, partition_.membership().index);
       if (rank_ == reporter_) {
         result = summarize(mine, all_means, member_of, static_cast<int>(samples_.extent(0)));
         const long steps_run = last - first + 1;
@@ -390,7 +393,6 @@ class Trainer {
   ModelPartition partition_;  // this rank's model: its ranks, servers included (the exchanger's communicator)
   GenExchanger exchanger_;
   Comm workers_, model_;      // all training ranks; this model's training ranks
-  Membership membership_;
   std::unique_ptr<Models> models_;
   std::unique_ptr<Step> step_;
   std::unique_ptr<ParameterSampler<Generator, P>> sampler_;

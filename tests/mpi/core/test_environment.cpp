@@ -1,7 +1,7 @@
 // Environment and collective errors under real ranks.
 #include <Kokkos_Core.hpp>
-#include <sagips/core/environment.hpp>
-#include <sagips/core/error.hpp>
+#include <sagips/runtime/environment.hpp>
+#include <sagips/runtime/error.hpp>
 #include <string>
 
 #include "mpi_test.hpp"

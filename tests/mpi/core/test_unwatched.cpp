@@ -8,8 +8,8 @@
 #include <mpi.h>
 
 #include <Kokkos_Core.hpp>
-#include <sagips/core/comm.hpp>
-#include <sagips/core/watchdog.hpp>
+#include <sagips/runtime/comm.hpp>
+#include <sagips/runtime/watchdog.hpp>
 #include <sagips/exchange/detail/ring.hpp>
 #include <sagips/exchange/parameter_server.hpp>
 #include <vector>

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <sagips/core/comm.hpp>
-#include <sagips/core/error.hpp>
-#include <sagips/core/watchdog.hpp>
+#include <sagips/runtime/comm.hpp>
+#include <sagips/runtime/error.hpp>
+#include <sagips/runtime/watchdog.hpp>
 #include <sagips/exchange/drift.hpp>
 #include <sagips/fit.hpp>
 #include <sagips/train/checkpoint.hpp>

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sagips/core/files.hpp>
+#include <sagips/runtime/files.hpp>
 #include <sagips/train/checkpoint.hpp>
 #include <sstream>
 #include <string>

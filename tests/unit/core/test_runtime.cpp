@@ -9,11 +9,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <sagips/core/deadline.hpp>
-#include <sagips/core/folder_lock.hpp>
-#include <sagips/core/serialize.hpp>
-#include <sagips/core/signals.hpp>
-#include <sagips/core/utf8.hpp>
+#include <sagips/runtime/deadline.hpp>
+#include <sagips/runtime/folder_lock.hpp>
+#include <sagips/runtime/serialize.hpp>
+#include <sagips/runtime/signals.hpp>
+#include <sagips/runtime/utf8.hpp>
 #include <sagips/version.hpp>
 #include <sstream>
 #include <string>

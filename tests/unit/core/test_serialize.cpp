@@ -2,7 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <Kokkos_Core.hpp>
-#include <sagips/core/serialize.hpp>
+#include <sagips/runtime/serialize.hpp>
 #include <sstream>
 
 TEST_CASE("sections round-trip: value, string, vector and a View") {

@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sagips/exchange/config.hpp>
+#include <sagips/options/cli.hpp>
+#include <sagips/options/json.hpp>
 #include <sagips/train/config.hpp>
+#include <sagips/train/fingerprint.hpp>
 #include <string>
 #include <vector>
 
@@ -23,8 +26,8 @@ Parsed parse(std::vector<std::string> args) {
   Parsed p;
   sagips::train::TrainerConfig cfg;
   CLI::App app{"test"};
-  sagips::train::add_options(app, cfg);
-  ex::add_options(app, p.xcfg);
+  sagips::options::add_options(app, cfg);
+  sagips::options::add_options(app, p.xcfg);
   args.insert(args.begin(), "prog");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -73,7 +76,7 @@ TEST_CASE("compression: the config file takes summary.json's key and values; val
   CHECK(parse_file("compression = " + j["compression"].get<std::string>() + "\n").xcfg.compression ==
         ex::Compression::fp16);
   c.compression = static_cast<ex::Compression>(9);
-  CHECK(contains(ex::validate(c), "exchange compression: 9 is not a Compression"));
+  CHECK(contains(ex::validate(c), "exchange compression: 9 is not a compression (choose none, bf16 or fp16)"));
 }
 
 TEST_CASE("compression is part of the resume fingerprint") {

@@ -2,7 +2,7 @@
 // kernel paths; the flat-buffer layout; initialisation; the modes and reuse of backward; bad input.
 #include <doctest/doctest.h>
 
-#include <sagips/core/serialize.hpp>
+#include <sagips/runtime/serialize.hpp>
 #include <sagips/nn.hpp>
 #include <sstream>
 

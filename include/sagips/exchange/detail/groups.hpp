@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/comm.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/config.hpp"
+#include "sagips/runtime/comm.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange::detail {
 

@@ -29,11 +29,11 @@
 #include <string>
 #include <utility>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/detail/rounds.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange::detail {
 

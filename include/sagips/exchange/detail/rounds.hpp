@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange::detail {
 

@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/watchdog.hpp"
 #include "sagips/exchange/buffer.hpp"
 #include "sagips/exchange/detail/rounds.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips::exchange::detail {
 

@@ -13,9 +13,9 @@
 #include <cstddef>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/error.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::nn::detail {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips {
 
@@ -29,7 +29,7 @@ class CollectiveError : public Error {
   using Error::Error;
 };
 
-// Raised on every rank when a run stopped on request (a signal, core/signals.hpp) after saving what
+// Raised on every rank when a run stopped on request (a signal, runtime/signals.hpp) after saving what
 // it needs to continue: not a failure. run_main prints it once and exits with exit_code().
 class Stopped : public CollectiveError {
  public:

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips {
 

@@ -33,9 +33,9 @@
 #include <vector>
 
 #include "sagips/core/config.hpp"
-#include "sagips/core/deadline.hpp"
-#include "sagips/core/error.hpp"
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/deadline.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <utility>
 
-#include "sagips/core/watchdog.hpp"
+#include "sagips/runtime/watchdog.hpp"
 
 namespace sagips {
 

@@ -1,5 +1,5 @@
 #pragma once
-// Strict input for the option structs (train/config.hpp, exchange/config.hpp), on top of CLI11.
+// Strict input for options, on top of CLI11: the validators options/cli.hpp gives each declared option.
 //
 // CLI11 alone lets bad values through: "nan" passes every range check, a 64-bit integer out of range
 // is clamped (or "-1" wraps to 2^64-1), "010" is octal, and its config-file reader ignores unknown
@@ -7,8 +7,8 @@
 //  - number validators: the option's text is read completely (a whole decimal number for integer
 //    options, a finite one for floating options) and checked against a range said in plain words;
 //  - a check after parsing: a whole-struct validate() runs once every option holds its value.
-// The strict config-file reader (--config FILE) is core/config_file.hpp.
-// CLI11 only, no Kokkos or MPI: the config headers and the fuzz target use it on their own.
+// The ranges themselves are options/option.hpp's; the strict config-file reader (--config FILE) is
+// options/config_file.hpp. CLI11 only, no Kokkos or MPI.
 
 #include <CLI/CLI.hpp>
 #include <cctype>
@@ -21,83 +21,25 @@
 #include <string>
 #include <type_traits>
 
+#include "sagips/options/option.hpp"
+
 namespace sagips::cli {
 
-// ---------------------------------------------------------------------------------------------------
-// Text helpers
-
-// `text` as it may appear in an error message: non-printable bytes escaped, at most 40 characters.
-inline std::string quote(const std::string& text) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i < text.size() && out.size() < 40; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(c));
-      out += hex;
-    }
-  }
-  if (i < text.size()) out += "...";
-  return "'" + out + "'";
-}
-
-inline std::string format_real(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+using options::at_least;
+using options::check_integer;
+using options::check_real;
+using options::closed;
+using options::format_real;
+using options::half_open;
+using options::IntRange;
+using options::non_negative;
+using options::positive;
+using options::quote;
+using options::RealRange;
+using options::zero_or_at_least;
 
 // ---------------------------------------------------------------------------------------------------
-// Floating options: finite values in an interval
-
-struct RealRange {
-  double lo = -std::numeric_limits<double>::infinity();
-  double hi = std::numeric_limits<double>::infinity();
-  bool lo_open = false, hi_open = false;
-  bool or_zero = false;  // 0 is allowed too (an "off" value below the range)
-
-  bool contains(double v) const {
-    if (or_zero && v == 0) return true;
-    return std::isfinite(v) && (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
-  }
-  // "> 0", ">= 0", "in [0, 1]", "in [0, 1)", "0 or >= 1"; empty when any finite value will do.
-  std::string describe() const {
-    if (or_zero) {
-      RealRange range = *this;
-      range.or_zero = false;
-      return "0 or " + range.describe();
-    }
-    const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
-    if (has_lo && has_hi)
-      return std::string("in ") + (lo_open ? "(" : "[") + format_real(lo) + ", " + format_real(hi) +
-             (hi_open ? ")" : "]");
-    if (has_lo) return (lo_open ? "> " : ">= ") + format_real(lo);
-    if (has_hi) return (hi_open ? "< " : "<= ") + format_real(hi);
-    return "";
-  }
-};
-
-inline RealRange positive() { return {0.0, std::numeric_limits<double>::infinity(), true, false}; }
-inline RealRange non_negative() { return {0.0, std::numeric_limits<double>::infinity(), false, false}; }
-inline RealRange closed(double lo, double hi) { return {lo, hi, false, false}; }
-inline RealRange half_open(double lo, double hi) { return {lo, hi, false, true}; }  // [lo, hi)
-inline RealRange zero_or_at_least(double lo) { return {lo, std::numeric_limits<double>::infinity(), false, false, true}; }
-
-namespace detail {
-inline std::string not_finite(const std::string& shown, const RealRange& r) {
-  return shown + " is not a finite number" + (r.describe().empty() ? "" : ": must be " + r.describe());
-}
-}  // namespace detail
-
-// The problem with `v` (empty: none), in the words the command line uses.
-inline std::string check_real(double v, const RealRange& r) {
-  if (!std::isfinite(v)) return detail::not_finite(format_real(v), r);
-  if (!r.contains(v)) return format_real(v) + " is out of range: must be " + r.describe();
-  return "";
-}
+// Floating options
 
 // In --help, after the type and before "=default": POSITIVE, NONNEGATIVE, [0,1], ...
 inline std::string help_word(const std::string& described) {
@@ -118,7 +60,8 @@ inline CLI::Validator real(RealRange r) {
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
         if (end != text.c_str() + text.size()) return quote(text) + " is not a number";
-        if (!std::isfinite(v)) return detail::not_finite(quote(text), r);
+        if (!std::isfinite(v))
+          return quote(text) + " is not a finite number" + (r.describe().empty() ? "" : ": must be " + r.describe());
         if (!r.contains(v)) return text + " is out of range: must be " + r.describe();
         return "";
       },
@@ -127,26 +70,6 @@ inline CLI::Validator real(RealRange r) {
 
 // ---------------------------------------------------------------------------------------------------
 // Integer options: whole decimal numbers that fit the field and lie within [lo, hi]
-
-template <class Int>
-struct IntRange {
-  static_assert(std::is_integral_v<Int> && !std::is_same_v<Int, bool>, "IntRange: an integer type");
-  Int lo = std::numeric_limits<Int>::min();
-  Int hi = std::numeric_limits<Int>::max();
-
-  std::string full() const { return "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; }
-  // For --help: POSITIVE, NONNEGATIVE, >=5 when only the lower bound is the option's own.
-  std::string describe() const {
-    if (hi == std::numeric_limits<Int>::max()) {
-      if (lo == std::numeric_limits<Int>::min()) return "";
-      return lo == 1 ? "POSITIVE" : lo == 0 ? "NONNEGATIVE" : ">=" + std::to_string(lo);
-    }
-    return "[" + std::to_string(lo) + "," + std::to_string(hi) + "]";
-  }
-};
-
-template <class Int>
-IntRange<Int> at_least(Int lo) { return {lo, std::numeric_limits<Int>::max()}; }
 
 namespace detail {
 
@@ -188,13 +111,6 @@ bool fits(bool negative, std::uint64_t magnitude, const IntRange<Int>& r, Int& o
 
 }  // namespace detail
 
-// The problem with `v` (empty: none), for whole-struct checks.
-template <class Int>
-std::string check_integer(Int v, const IntRange<Int>& r) {
-  if (v >= r.lo && v <= r.hi) return "";
-  return std::to_string(v) + " is out of range: must be a whole number in " + r.full();
-}
-
 // A validator for an integer option: the whole text is a decimal integer within `r` (refused:
 // fractions, exponents, values beyond the field's type). The text is rewritten in plain decimal
 // so that CLI11's own conversion (which reads a leading 0 as octal) sees what was checked.
@@ -213,6 +129,27 @@ CLI::Validator integer(IntRange<Int> r = {}) {
         return "";
       },
       r.describe());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Enumerations: a name (in any case), never the enumerator's number
+
+template <class E>
+CLI::Validator names(options::Names<E> n) {
+  std::string shown;
+  for (const auto& entry : n.names) shown += (shown.empty() ? "" : "|") + entry.first;
+  return CLI::Validator(
+      [n](std::string& text) -> std::string {
+        std::string lower = text;
+        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (const auto& [name, value] : n.names)
+          if (lower == name) {
+            text = std::to_string(static_cast<long long>(value));  // what CLI11 reads into the enum
+            return "";
+          }
+        return quote(text) + " is not a " + n.what + " (choose " + n.listed() + ")";
+      },
+      shown);
 }
 
 // ---------------------------------------------------------------------------------------------------

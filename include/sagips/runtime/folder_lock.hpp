@@ -29,9 +29,9 @@
 #include <string>
 #include <utility>
 
-#include "sagips/core/error.hpp"
-#include "sagips/core/files.hpp"
-#include "sagips/core/utf8.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/files.hpp"
+#include "sagips/runtime/utf8.hpp"
 
 namespace sagips::files {
 

@@ -6,7 +6,7 @@
 // are the same in keys, so both the flag's spelling (lr-generator) and summary.json's (lr_generator)
 // work. A file that starts with '{' is JSON: summary.json itself (its "configuration") or one object
 // of options, so a finished run's configuration is run again with --config its/summary.json. The
-// values then pass each option's validators (core/cli.hpp) exactly as from the command line.
+// values then pass each option's validators (options/validators.hpp) exactly as from the command line.
 // CLI11 and nlohmann/json only, no Kokkos or MPI.
 
 #include <CLI/CLI.hpp>
@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include "sagips/core/cli.hpp"
+#include "sagips/options/validators.hpp"
 
 namespace sagips::cli {
 

@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "sagips/core/error.hpp"
+#include "sagips/runtime/error.hpp"
 
 namespace sagips::files {
 

@@ -1,0 +1,75 @@
+#pragma once
+// What a sagips::App run answers, and how it shows it: the table printed at the end of a run and
+// summary.json's record of the answer. The GAN's result (train::TrainingResult) comes with, where
+// valid, the maximum-likelihood fit of the same events (fit::FitResult) and which events it saw.
+
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sagips/fit/mle.hpp"
+#include "sagips/train/result.hpp"
+
+namespace sagips::app {
+
+// The answer: the GAN's (typed, every rank) and, with --fit, the maximum-likelihood fit of the same events.
+struct Result {
+  train::TrainingResult gan;
+  std::optional<fit::FitResult> mle;
+  std::string mle_sample;   // which events the fit saw
+  std::string mle_skipped;  // why the fit did not run, when it was on but not valid for these events
+};
+
+// summary.json's "mle": the fit's values, sigmas, correlation matrix and how it ended.
+inline nlohmann::json mle_json(const Result& r) {
+  const auto& m = *r.mle;
+  const std::size_t P = m.value.size();
+  std::vector<std::vector<double>> corr(P, std::vector<double>(P, 0.0));
+  for (std::size_t a = 0; a < P; ++a)
+    for (std::size_t b = 0; b < P; ++b)
+      if (m.sigma[a] > 0 && m.sigma[b] > 0)
+        corr[a][b] = m.covariance(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (m.sigma[a] * m.sigma[b]);
+  return {{"value", m.value},   {"sigma", m.sigma},   {"correlation", corr},         {"nll", m.nll},
+          {"events", m.events}, {"converged", m.converged}, {"status", m.status}, {"iterations", m.iterations},
+          {"sample", r.mle_sample}};
+}
+
+// The table: per parameter the truth, the estimate with its sigma, residual, pull and the fit; then
+// what the numbers are and anything that makes them less than they seem.
+inline void print(const Result& r) {
+  const auto& g = r.gan;
+  std::printf("\n%-10s %9s %22s %9s %7s %22s\n", "", "truth", "estimate +- sigma", "residual", "pull", "MLE +- sigma");
+  for (std::size_t j = 0; j < g.parameters.size(); ++j) {
+    const auto& p = g.parameters[j];
+    char truth[32] = "-", est[48], res[32] = "-", pull[32] = "-", mle[48] = "-";
+    if (p.truth) std::snprintf(truth, sizeof truth, "%.4f", *p.truth);
+    if (p.sigma)
+      std::snprintf(est, sizeof est, "%.4f +- %.4f", p.estimate, *p.sigma);
+    else
+      std::snprintf(est, sizeof est, "%.4f", p.estimate);
+    if (p.residual()) std::snprintf(res, sizeof res, "%+.2f%%", 100 * *p.residual());
+    if (p.pull()) std::snprintf(pull, sizeof pull, "%+.2f", *p.pull());
+    if (r.mle && r.mle->sigma[j] > 0)
+      std::snprintf(mle, sizeof mle, "%.4f +- %.4f", r.mle->value[j], r.mle->sigma[j]);
+    else if (r.mle)
+      std::snprintf(mle, sizeof mle, "%.4f (no sigma)", r.mle->value[j]);
+    std::printf("%-10s %9s %22s %9s %7s %22s\n", p.name.c_str(), truth, est, res, pull, mle);
+  }
+  if (g.members > 1)
+    std::printf("estimate: the mean of %d independent models; sigma: their spread\n", g.members);
+  else
+    std::printf("estimate: the generator's mean (one model: no uncertainty; --models N trains N for one)\n");
+  if (!r.mle_skipped.empty()) std::printf("%s\n", r.mle_skipped.c_str());
+  if (r.mle && !r.mle->converged)
+    std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
+                r.mle->status.c_str(), r.mle->events);
+  if (g.skipped_steps > 0)
+    std::printf("%ld of the %ld steps were skipped (non-finite gradients): a shorter training than planned\n",
+                g.skipped_steps, g.steps);
+  std::printf("%.3f s per step, %.3g events/s over all ranks\n", g.seconds_per_step, g.events_per_second);
+}
+
+}  // namespace sagips::app
