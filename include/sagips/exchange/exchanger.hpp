@@ -24,14 +24,12 @@
 // and returns false; the trainer decides with the other ranks what to do (trainer.hpp).
 //
 // Compression (Config::compression bf16 or fp16; only for a strategy that declares `compressible`,
-// refused on every rank for the others): the exchanger keeps a residual e, one value per gradient
-// element, and hands the strategy Q(g + e) (16-bit values, exact on the wire from then on), setting
-// e = (g + e) - Q(g + e); the strategy adds into e the rounding error of every further value it
-// rounds for the wire (a ring's partial sums). What one step does not send, the next one does, so the
-// error of the sum over steps stays bounded (docs/exchange.md, "Wire compression"). The residual is
-// training state: save()/load() put it in a checkpoint. A gradient whose Q(g + e) exceeds the 16-bit
-// format's largest value divided by the rank count (fp16: 65504 / N, so that no sum of N values on
-// the wire overflows) counts as not finite: start() zeroes it, leaves e as it was, and returns false.
+// refused on every rank for the others): the buffer passes through error feedback
+// (error_feedback.hpp: its residual lives where the strategy works and is checkpointed) before the
+// strategy sends it; a value beyond the 16-bit format's range makes start() return false.
+//
+// The parts live apart: the choice of a strategy by name (choice.hpp), staging through host memory
+// (staging.hpp), error feedback (error_feedback.hpp); this class joins them.
 
 #include <mpi.h>
 
@@ -51,6 +49,7 @@
 #include "sagips/exchange/compression.hpp"
 #include "sagips/exchange/config.hpp"
 #include "sagips/exchange/contract.hpp"
+#include "sagips/exchange/error_feedback.hpp"
 #include "sagips/exchange/staging.hpp"
 #include "sagips/runtime/error.hpp"
 #include "sagips/runtime/serialize.hpp"
@@ -70,21 +69,21 @@ class Exchanger {
   using View = Vector<T>;  // the default memory space
 
   Exchanger(MPI_Comm comm, const Config& c, std::size_t n) : n_(n), compression_(c.compression) {
-    MPI_Comm_size(comm, &ranks_);
+    int ranks = 1;
+    MPI_Comm_size(comm, &ranks);
     std::string chosen = c.strategy;
     if (std::tuple_size_v<List> == 1) chosen = std::tuple_element_t<0, List>::name;
     const bool found = construct(comm, c, n, chosen, static_cast<List*>(nullptr));
     check_all(comm, found ? refused_ : "unknown exchange strategy '" + c.strategy + "' (choose " +
                                            detail::names_of(static_cast<List*>(nullptr)) + ")",
               "the exchange's set-up");
-    if (compression_ != Compression::none) {  // the residual lives where the strategy works
-      if (direct_) {
-        residual_direct_ = Kokkos::View<T*, MemSpace>("sagips::exchange::residual", n_);
-        direct_->error_feedback(residual_direct_);
-      } else {
-        residual_staged_ = Kokkos::View<T*, StagingSpace>("sagips::exchange::residual", n_);
-        staged_->error_feedback(residual_staged_);
-      }
+    // The residual lives where the strategy works.
+    if (direct_) {
+      feedback_direct_ = ErrorFeedback<T, MemSpace>(compression_, n_, ranks);
+      if (feedback_direct_.active()) direct_->error_feedback(feedback_direct_.residual_view());
+    } else if (staged_) {
+      feedback_staged_ = ErrorFeedback<T, StagingSpace>(compression_, n_, ranks);
+      if (feedback_staged_.active()) staged_->error_feedback(feedback_staged_.residual_view());
     }
   }
 
@@ -97,11 +96,11 @@ class Exchanger {
     bool finite = BufferOps<T, MemSpace>::all_finite(grads);
     if (!finite) BufferOps<T, MemSpace>::zero(grads);
     if (direct_) {
-      if (finite) finite = compress(grads, residual_direct_, step);
+      if (finite) finite = feedback_direct_.compress(grads, step);
       direct_->start(grads, step);
     } else {
       stage(staging_, grads);  // MPI reads it next: the copy must be complete
-      if (finite) finite = compress(staging_, residual_staged_, step);
+      if (finite) finite = feedback_staged_.compress(staging_, step);
       staged_->start(staging_, step);
     }
     return finite;
@@ -159,54 +158,15 @@ class Exchanger {
   Compression compression() const { return compression_; }
 
   // The error-feedback residual, one value per element (empty without compression).
-  std::vector<T> residual() const {
-    std::vector<T> out;
-    auto copy = [&](const auto& v) {
-      if (v.extent(0) == 0) return;
-      auto h = Kokkos::create_mirror(Kokkos::HostSpace(), v);
-      Kokkos::deep_copy(h, v);
-      out.assign(h.data(), h.data() + h.extent(0));
-    };
-    copy(residual_direct_);
-    copy(residual_staged_);
-    return out;
-  }
+  std::vector<T> residual() const { return direct_ ? feedback_direct_.residual() : feedback_staged_.residual(); }
   // This rank's exchange state in a checkpoint: the residual (no values without compression).
-  void save(BinaryWriter& w) const { w.vector("exchange.residual", residual()); }
+  void save(BinaryWriter& w) const { direct_ ? feedback_direct_.save(w) : feedback_staged_.save(w); }
   void load(BinaryReader& r) {
-    std::vector<T> saved;
-    r.vector("exchange.residual", saved, n_ + 1);
-    const std::size_t expected = compression_ == Compression::none ? 0 : n_;
-    SAGIPS_REQUIRE(saved.size() == expected,
-                   "the checkpoint holds an error-feedback residual of "
-                       << saved.size() << " values; this run's exchange (compression " << to_string(compression_)
-                       << ", " << n_ << " gradient values) keeps " << expected);
-    auto restore = [&](const auto& v) {
-      if (v.extent(0) == 0) return;
-      auto h = Kokkos::create_mirror(Kokkos::HostSpace(), v);
-      for (std::size_t i = 0; i < saved.size(); ++i) h(i) = saved[i];
-      Kokkos::deep_copy(v, h);
-    };
-    restore(residual_direct_);
-    restore(residual_staged_);
+    if (direct_) feedback_direct_.load(r);
+    else feedback_staged_.load(r);
   }
 
  private:
-  // Error feedback before the strategy sends buf (see the top of this file); false: beyond the range.
-  template <class Space>
-  bool compress(const Kokkos::View<T*, Space>& buf, const Kokkos::View<T*, Space>& residual, std::int64_t step) {
-    if (compression_ == Compression::none) return true;
-    const T limit = static_cast<T>(max_finite(compression_) / ranks_);
-    if (Codec<T, Space>::feed_back(compression_, buf, residual, limit) <= limit) return true;
-    BufferOps<T, Space>::zero(buf);
-    BufferOps<T, Space>::fence();
-    std::fprintf(stderr,
-                 "sagips exchange: step %lld: a gradient element (after error feedback) is beyond %s's range for %d "
-                 "ranks (|x| <= %g, so that no sum on the wire overflows): the gradient counts as not finite\n",
-                 static_cast<long long>(step), to_string(compression_), ranks_, static_cast<double>(limit));
-    return false;
-  }
-
   template <class S, class... Rest>
   bool construct(MPI_Comm comm, const Config& c, std::size_t n, const std::string& chosen, std::tuple<S, Rest...>*) {
     if (chosen != S::name) return construct(comm, c, n, chosen, static_cast<std::tuple<Rest...>*>(nullptr));
@@ -238,7 +198,6 @@ class Exchanger {
 
   std::size_t n_;
   Compression compression_;
-  int ranks_ = 1;
   std::string refused_;  // why the chosen strategy cannot run with this configuration (empty: it can)
   std::string path_;
   Description description_;
@@ -246,8 +205,8 @@ class Exchanger {
   std::unique_ptr<detail::AnyImpl<T, StagingSpace>> staged_;
   Kokkos::View<T*, StagingSpace> staging_;
   View grads_;
-  Kokkos::View<T*, MemSpace> residual_direct_;       // error feedback, where a direct strategy works
-  Kokkos::View<T*, StagingSpace> residual_staged_;   // ... or a staged one
+  ErrorFeedback<T, MemSpace> feedback_direct_;       // error feedback, where a direct strategy works
+  ErrorFeedback<T, StagingSpace> feedback_staged_;   // ... or a staged one
 };
 
 }  // namespace sagips::exchange
