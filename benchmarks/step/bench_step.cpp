@@ -5,7 +5,11 @@
 // Local exchange; phases are separated by fences (free on a host backend). The peer is
 // torch_step.py; compare.py runs both and prints the ratio.
 //
-//   bench_step [--events 10000,100000,1000000] [--param-samples 100] [--repeats 20] [--json out.json] [--quick]
+// With --objectives gan,energy,mmd,sliced each size is timed with each objective (docs/objectives.md);
+// a distance's time is in the discriminator column.
+//
+//   bench_step [--events 10000,100000,1000000] [--objectives gan] [--param-samples 100] [--repeats 20]
+//              [--json out.json] [--quick]
 #include <CLI/CLI.hpp>
 #include <sagips/sagips.hpp>
 
@@ -26,6 +30,10 @@ int main(int argc, char** argv) {
     app.add_option("--repeats", repeats, "timed steps (fewer at large sizes: at most 2e6 events in all)")
         ->capture_default_str();
     app.add_option("--warmup", warmup, "untimed steps first")->capture_default_str();
+    std::vector<std::string> objectives = {"gan"};
+    app.add_option("--objectives", objectives, "objectives to time: gan, energy, mmd, mmd-imq, sliced")
+        ->delimiter(',')
+        ->capture_default_str();
     sagips::bench::CommonOptions common;
     if (auto stop = sagips::bench::parse(app, common, argc, argv, env.is_root())) return *stop;
     const std::string& json_path = common.json_path;
@@ -42,10 +50,12 @@ int main(int argc, char** argv) {
                           {"machine", sagips::bench::machine_info()},
                           {"problem", "Proxy2D; G 10-4x128-5 sigmoid; InverseCdf2D<64> graded + smearing 0.01; "
                                       "D 2-4x128-1; least squares; Adam; Local exchange; float"}};
-    sagips::bench::Table table({"events", "B x M", "ms/step", "generator", "pipeline", "discriminator",
+    sagips::bench::Table table({"objective", "events", "B x M", "ms/step", "generator", "pipeline", "discriminator",
                                 "exchange", "optimizer", "events/s"});
+    for (const std::string& objective : objectives)
     for (int n : sizes) {
       sagips::train::TrainerConfig cfg;
+      cfg.objective = objective;
       cfg.param_samples = sets;
       cfg.events_per_sample = std::max(1, n / sets);
       cfg.profile = true;
@@ -68,10 +78,11 @@ int main(int argc, char** argv) {
                    o = (after.optimizer - before.optimizer) * k;
       const int events = sets * cfg.events_per_sample;
       const auto ms = [](double s) { return sagips::bench::fmt("%.2f", s * 1e3); };
-      table.add({std::to_string(events), std::to_string(sets) + " x " + std::to_string(cfg.events_per_sample),
+      table.add({objective, std::to_string(events), std::to_string(sets) + " x " + std::to_string(cfg.events_per_sample),
                  ms(stats.median), ms(g), ms(p), ms(d), ms(x), ms(o),
                  sagips::bench::fmt("%.3g", events / stats.median)});
-      out["results"].push_back({{"events", events},
+      out["results"].push_back({{"objective", objective},
+                                {"events", events},
                                 {"param_samples", sets},
                                 {"events_per_sample", cfg.events_per_sample},
                                 {"step", sagips::bench::to_json(stats)},

@@ -53,12 +53,14 @@
 #include <string>
 #include <vector>
 
+#include "sagips/app/command_line.hpp"
 #include "sagips/app/data.hpp"
 #include "sagips/app/result.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/fit.hpp"
 #include "sagips/loss.hpp"
+#include "sagips/objective.hpp"
 #include "sagips/options/cli.hpp"
 #include "sagips/runtime/environment.hpp"
 #include "sagips/runtime/error.hpp"
@@ -80,14 +82,14 @@ struct DataOptions {
 
 template <class Pipeline, class Generator = train::DefaultGenerator<Pipeline>,
           class Discriminator = train::DefaultDiscriminator<Pipeline>, class Strategies = exchange::Builtin,
-          class Losses = loss::Builtin, class Optimizers = optim::Builtin>
+          class Losses = loss::Builtin, class Optimizers = optim::Builtin, class Objectives = objective::Builtin>
 class App {
  public:
   using Theory = typename Pipeline::theory_type;
   using T = typename Pipeline::value_type;
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
-  using Trainer = train::Trainer<Pipeline, Generator, Discriminator, Losses, Strategies, Optimizers>;
+  using Trainer = train::Trainer<Pipeline, Generator, Discriminator, Losses, Strategies, Optimizers, Objectives>;
   using Result = app::Result;
   static_assert(sim::has_bounds_v<Theory>,
                 "sagips::App: the theory must state lower_bounds() and upper_bounds() (the generator's range)");
@@ -208,7 +210,7 @@ class App {
     if (trainer.is_reporter()) {
       app::print(result_);
       try {
-        train::write_text_atomically(train_.output_dir + "/summary.json", json_text(summary()));
+        train::write_text_atomically(train_.output_dir + "/summary.json", app::json_text(summary()));
         std::printf("wrote %s/summary.json\n", utf8::escape_invalid(train_.output_dir).c_str());
       } catch (const std::exception& e) {
         failed = e.what();
@@ -256,12 +258,7 @@ class App {
     std::vector<const CLI::Option*> own;
     for (const CLI::Option* opt : cli_.get_options())
       if (opt != cli_.get_help_ptr() && opt != cli_.get_help_all_ptr() && !opt->get_lnames().empty()) own.push_back(opt);
-    cli_.set_version_flag("--version", [] {
-      std::string text = "sagips " SAGIPS_VERSION;
-      for (const auto& [name, version] : versions())
-        if (name != "sagips") text += "; " + name + " " + version;
-      return text;
-    });
+    cli_.set_version_flag("--version", app::version_text);
     options::add_options(cli_, train_);
     options::add_options(cli_, xcfg_);
     // The run-time choices: the names this program was built with, in any case (and where the old
@@ -272,6 +269,9 @@ class App {
             [](std::string& text) { return text == "ensemble" ? exchange::detail::old_ensemble_hint : ""; }, ""))
         ->description("gradient exchange strategy");
     cli_.get_option("--loss")->transform(CLI::IsMember(loss_names(), CLI::ignore_case))->description("GAN loss");
+    std::vector<std::string> objectives = Objectives::names();
+    objectives.insert(objectives.begin(), objective::gan);
+    cli_.get_option("--objective")->transform(CLI::IsMember(objectives, CLI::ignore_case));
     for (const char* flag : {"--generator-optimizer", "--discriminator-optimizer"})
       cli_.get_option(flag)->transform(CLI::IsMember(Optimizers::names(), CLI::ignore_case));
     auto* data = "Data";
@@ -290,52 +290,15 @@ class App {
         ->group("Output");
     try {
       cli_.parse(argc, argv);
-      refuse_unread_exchange_options();
+      app::refuse_unread_exchange_options<Strategies>(cli_, xcfg_);
     } catch (const CLI::ParseError& e) {
       return env.is_root() ? cli_.exit(e) : e.get_exit_code();
     }
     watchdog::set_timeout(xcfg_.timeout_seconds);  // from here on every collective is watched
     train_.program.clear();
-    for (const CLI::Option* opt : own) train_.program[underscored(opt->get_lnames().front())] = option_value(*opt);
+    for (const CLI::Option* opt : own) train_.program[app::key_of(*opt)] = app::option_value(*opt);
     if (data_.file.empty()) train_.program["real_events"] = std::to_string(data_.generated);
     return std::nullopt;
-  }
-
-  // An option's value as given, else its default as --help shows it ("" when it captured none).
-  static std::string option_value(const CLI::Option& opt) {
-    std::string value;
-    if (opt.count() > 0)
-      for (const auto& r : opt.results()) value += (value.empty() ? "" : " ") + r;
-    else
-      value = opt.get_default_str();
-    return utf8::escape_invalid(value);
-  }
-  static std::string underscored(std::string name) {
-    for (char& ch : name)
-      if (ch == '-') ch = '_';
-    return name;
-  }
-
-  // JSON text for a file: invalid UTF-8 never makes the writer throw at the end of a run (every
-  // string that may hold a path is escaped already; this is the last line of defence).
-  static std::string json_text(const nlohmann::json& j) {
-    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  }
-
-  // An exchange option given on the command line (or in --config) that the chosen strategy does not
-  // read is a mistake the user should hear about. (--compression has its own refusal, which says why
-  // and lets "none" through: exchange/exchanger.hpp.)
-  void refuse_unread_exchange_options() {
-    const exchange::Reads reads = exchange::strategy_options<Strategies>(xcfg_.strategy);
-    const auto compression = static_cast<std::uint32_t>(exchange::Reads::compression);
-    for_each_option(xcfg_, [&](const auto& o) {
-      const std::string flag = options::first_flag(o.flags);
-      if (o.mark == 0 || o.mark == compression || exchange::holds(reads, o.mark) || cli_.count(flag) == 0) return;
-      const std::string listed = exchange::flags_read(reads);
-      throw CLI::ValidationError(flag, "is not read by --strategy " + xcfg_.strategy +
-                                           (listed.empty() ? " (it reads no exchange option)"
-                                                           : " (it reads: " + listed + ")"));
-    });
   }
 
   static std::vector<std::string> loss_names() { return loss::choice_names<Losses>(); }
@@ -345,9 +308,11 @@ class App {
     const std::string exchange = m.ranks == 1 ? std::string("nothing to exchange")
                                               : std::string("strategy ") + trainer.exchanger().name() +
                                                     ", gradients from " + trainer.exchanger().path();
-    std::printf("%s: %d rank(s) on %s, %ld real events, %d model(s) of %d rank(s) (%s), loss %s\n", program_.c_str(),
+    const auto& c = trainer.config();
+    const std::string against = c.objective == objective::gan ? "loss " + c.loss : "objective " + c.objective;
+    std::printf("%s: %d rank(s) on %s, %ld real events, %d model(s) of %d rank(s) (%s), %s\n", program_.c_str(),
                 env.size(), env.execution_space().c_str(), events_, m.count, m.ranks, exchange.c_str(),
-                trainer.config().loss.c_str());
+                against.c_str());
   }
 
   // --real-events events at the theory's truth (truth_level: the same ones before the detector stages),
@@ -374,10 +339,17 @@ class App {
   void fit_events(Environment& env, const Pipeline& pipeline, HostMatrix<const T> data) {
     std::vector<double> mine;
     const auto box = Theory::domain();
-    auto inside = [&](const auto& m, long i) {
-      for (int d = 0; d < D; ++d)
-        if (!(m(i, d) >= box.lower[d] && m(i, d) <= box.upper[d])) return false;
-      return true;
+    auto inside = [&](const auto& m, long i) {  // the domain, and the theory's cuts when it states them
+      double event[D];
+      for (int d = 0; d < D; ++d) {
+        event[d] = double(m(i, d));
+        if (!(event[d] >= box.lower[d] && event[d] <= box.upper[d])) return false;
+      }
+      if constexpr (sim::has_region_v<Theory>) {
+        return Theory::in_region(event);
+      } else {
+        return true;
+      }
     };
     auto take = [&](const auto& m) {
       for (long i = env.rank(); i < static_cast<long>(m.extent(0)); i += env.size())

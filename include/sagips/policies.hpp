@@ -21,6 +21,7 @@
 #include "sagips/app.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/loss.hpp"
+#include "sagips/objective.hpp"
 #include "sagips/optim.hpp"
 #include "sagips/train/trainer.hpp"
 
@@ -34,6 +35,7 @@ struct Defaults {
   using losses = loss::Builtin;
   using strategies = exchange::Builtin;
   using optimizers = optim::Builtin;
+  using objectives = objective::Builtin;  // --objective picks (gan, or a sample distance)
 };
 
 namespace detail {
@@ -48,7 +50,8 @@ struct has_networks<B, std::void_t<typename B::generator, typename B::discrimina
 template <class B, class = void>
 struct has_choices : std::false_type {};
 template <class B>
-struct has_choices<B, std::void_t<typename B::losses, typename B::strategies, typename B::optimizers>>
+struct has_choices<B, std::void_t<typename B::losses, typename B::strategies, typename B::optimizers,
+                                  typename B::objectives>>
     : std::true_type {};
 }  // namespace detail
 
@@ -62,7 +65,7 @@ constexpr bool check_policies() {
                 "policies: the bundle needs `using generator = ...;` and `using discriminator = ...;` (derive it "
                 "from sagips::Defaults<Pipeline>)");
   static_assert(detail::has_choices<B>::value,
-                "policies: the bundle needs `using losses`, `using strategies` and `using optimizers` (derive it "
+                "policies: the bundle needs `using losses`, `using strategies`, `using optimizers` and `using objectives` (derive it "
                 "from sagips::Defaults<Pipeline>)");
   return true;
 }
@@ -71,9 +74,10 @@ namespace detail {
 template <class B, bool = check_policies<B>()>
 struct from_policies {
   using app = App<typename B::pipeline, typename B::generator, typename B::discriminator, typename B::strategies,
-                  typename B::losses, typename B::optimizers>;
+                  typename B::losses, typename B::optimizers, typename B::objectives>;
   using trainer = train::Trainer<typename B::pipeline, typename B::generator, typename B::discriminator,
-                                 typename B::losses, typename B::strategies, typename B::optimizers>;
+                                 typename B::losses, typename B::strategies, typename B::optimizers,
+                                 typename B::objectives>;
 };
 }  // namespace detail
 

@@ -10,6 +10,7 @@
 #include "sagips/io.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
+#include "sagips/objective.hpp"
 #include "sagips/optim.hpp"
 #include "sagips/options.hpp"
 #include "sagips/policies.hpp"

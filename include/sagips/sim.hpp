@@ -1,6 +1,7 @@
 #pragma once
 // sagips sim: theories, samplers, detector stages, pipelines, parameter scaling, data shards.
 
+#include "sagips/sim/dis.hpp"
 #include "sagips/sim/grid.hpp"
 #include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/inverse_cdf.hpp"

@@ -37,6 +37,7 @@ enum class Purpose : std::uint64_t {
   background = 7,
   evaluation = 8,
   bootstrap = 9,
+  objective = 10,  // a sample distance's own draws (the sliced distance's directions)
   user = 1000,
 };
 

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 #include <type_traits>
+#include <utility>
 #include <typeinfo>
 
 #include "sagips/autodiff/dual.hpp"
@@ -51,6 +52,10 @@ template <class T, class = void>
 struct has_truth : std::false_type {};
 template <class T>
 struct has_truth<T, std::void_t<decltype(T::truth())>> : std::true_type {};
+template <class T, class = void>
+struct has_region : std::false_type {};
+template <class T>
+struct has_region<T, std::void_t<decltype(bool(T::in_region(std::declval<const double*>())))>> : std::true_type {};
 template <class T, class = void>
 struct has_bounds : std::false_type {};
 template <class T>
@@ -137,6 +142,11 @@ template <class T>
 inline constexpr bool has_truth_v = detail::has_truth<T>::value;
 template <class T>
 inline constexpr bool has_bounds_v = detail::has_bounds<T>::value;
+// Optional: `static bool in_region(const double* event)`, the selection (cuts) inside the domain where
+// a theory's density is defined; the maximum-likelihood fit reads only the events it selects, as an
+// analysis applies its cuts to the data.
+template <class T>
+inline constexpr bool has_region_v = detail::has_region<T>::value;
 template <class T>
 inline constexpr bool has_names_v = detail::has_names<T>::value;
 template <class T>

@@ -33,6 +33,12 @@ struct TrainerConfig {
   std::string discriminator_optimizer = "adam";
   double momentum = 0.9;
   std::string loss = "least-squares";  // by name, when the trainer's loss is a run-time choice (loss::Builtin)
+  // What the generator is trained against (docs/objectives.md): "gan", a discriminator trained beside
+  // it, or a sample distance between fake and real events by name (objective::Builtin: energy, mmd,
+  // mmd-imq, sliced), with its settings.
+  std::string objective = "gan";
+  double kernel_bandwidth = 0;  // the MMD kernels' length scale; 0: the median distance between real events
+  int slices = 64;              // the sliced Wasserstein distance's random directions per step
   // The generator's noise: its input is standard normal noise times this. 0 (the default) makes the
   // generator a point estimate, which removes the bias a spread generator's mixture puts on its mean
   // (docs/results.md); 1 is the SAGIPS paper's generator.
@@ -94,6 +100,12 @@ void for_each_option(C& c, Visit&& visit) {
                    "the discriminator's optimizer: adam or sgd"));
   visit(run.option(c.momentum, "momentum", "--momentum", "sgd's momentum", o::half_open(0.0, 1.0)));
   visit(run.option(c.loss, "loss", "--loss", "GAN loss: least-squares or bce (when the program chooses it at run time)"));
+  visit(run.option(c.objective, "objective", "--objective",
+                   "what the generator is trained against: gan (a discriminator) or a sample distance: energy, mmd, "
+                   "mmd-imq or sliced"));
+  visit(run.option(c.kernel_bandwidth, "kernel_bandwidth", "--kernel-bandwidth",
+                   "mmd's kernel length scale (0: the median distance between real events)", o::non_negative()));
+  visit(run.option(c.slices, "slices", "--slices", "random directions per step of the sliced distance", at_least_one));
   visit(run.option(c.generator_noise, "generator_noise", "--generator-noise",
                    "the generator's input noise scale: 0 a point estimate (default), 1 the SAGIPS paper's generator",
                    o::closed(0.0, 10.0)));
@@ -156,6 +168,12 @@ inline std::string validate(const TrainerConfig& c) {
            std::to_string(c.events_per_sample) + " = " + std::to_string(batch) +
            " events per step and rank: at most " + std::to_string(INT_MAX) + " (the kernels index events with int)";
   if (c.loss.empty()) return "loss: empty";
+  if (c.objective.empty()) return "objective: empty";
+  // A sample distance trains no discriminator: its options would change nothing.
+  if (c.objective != "gan" && c.disc_steps != 1)
+    return "disc_steps: --objective " + c.objective + " trains no discriminator (give --objective gan, or leave --disc-steps 1)";
+  if (c.objective != "gan" && c.average_discriminator)
+    return "average_discriminator: --objective " + c.objective + " trains no discriminator";
   return "";
 }
 
@@ -173,12 +191,14 @@ inline std::string not_among(const char* what, const std::string& value, const s
 }
 }  // namespace detail
 
-// validate(c), and c.loss one of `losses`, each network's optimizer one of `optimizers` (the names a
-// trainer was built with; no list: not checked).
+// validate(c), and c.loss one of `losses`, each network's optimizer one of `optimizers`, the objective
+// one of `objectives` (the names a trainer was built with; no list: not checked).
 inline std::string validate(const TrainerConfig& c, const std::vector<std::string>& losses,
-                            const std::vector<std::string>& optimizers = {}) {
+                            const std::vector<std::string>& optimizers = {},
+                            const std::vector<std::string>& objectives = {}) {
   std::string problem = validate(c);
   if (problem.empty()) problem = detail::not_among("loss", c.loss, losses);
+  if (problem.empty() && !objectives.empty()) problem = detail::not_among("objective", c.objective, objectives);
   if (problem.empty() && !optimizers.empty())
     problem = detail::named_problem("generator_optimizer",
                                     detail::not_among("optimizer", c.generator_optimizer, optimizers));

@@ -17,6 +17,11 @@
 // the step's exchanges with a gradient that counts as not finite, and its verdict in the vote tells
 // every rank, which then stop together naming the reason (train/stop.hpp).
 //
+// With a sample distance as the objective (TrainerConfig::objective other than "gan", docs/objectives.md)
+// the step has no discriminator: fake events -> a real batch of as many events from the shard -> the
+// distance and its gradient -> back through the pipeline and the generator -> the exchange, the vote
+// and the generator's optimizer step.
+//
 // The generator's noise is scaled by TrainerConfig::generator_noise: 0 makes it a point estimate (the
 // same parameters for every draw), which is what removes the bias of a spread generator (docs/results.md).
 // Buffers are allocated once, for the configured batch.
@@ -37,6 +42,7 @@
 #include "sagips/exchange.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
+#include "sagips/objective.hpp"
 #include "sagips/runtime/comm.hpp"
 #include "sagips/runtime/watchdog.hpp"
 #include "sagips/sim.hpp"
@@ -44,70 +50,12 @@
 #include "sagips/train/models.hpp"
 #include "sagips/train/phases.hpp"
 #include "sagips/train/schedule.hpp"
+#include "sagips/train/step_outcome.hpp"
 
 namespace sagips::train {
 
-// The ranks' verdicts on a step, gathered beside the exchange (one small collective per step,
-// overlapped with the discriminator's real half): 0 all is well, 1 the generator's gradient is not
-// finite, 2 the pipeline refused the step's parameters.
-enum class Verdict : int { ok = 0, nonfinite_gradient = 1, pipeline_failed = 2 };
-
-class FinitenessVote {
- public:
-  void start(Verdict mine, MPI_Comm workers) {
-    comm_ = workers;
-    mine_ = static_cast<int>(mine);
-    int n = 1;
-    MPI_Comm_size(comm_, &n);
-    all_.assign(static_cast<std::size_t>(n), 0);
-    MPI_Iallgather(&mine_, 1, MPI_INT, all_.data(), 1, MPI_INT, comm_, &req_);
-  }
-  // The ranks (of workers) with the given verdict.
-  std::vector<int> finish(long step) {
-    watchdog::wait(comm_, &req_, 1, "the finiteness vote of step " + std::to_string(step));
-    return ranks(Verdict::nonfinite_gradient);
-  }
-  std::vector<int> ranks(Verdict v) const {
-    std::vector<int> out;
-    for (std::size_t r = 0; r < all_.size(); ++r)
-      if (all_[r] == static_cast<int>(v)) out.push_back(static_cast<int>(r));
-    return out;
-  }
-
- private:
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  MPI_Request req_ = MPI_REQUEST_NULL;
-  int mine_ = 0;
-  std::vector<int> all_;
-};
-
-// What a step leaves for the report.
-struct StepOutcome {
-  // {L_D x events, L_G x events} of this rank, in device memory: read only when a metrics row is
-  // written (train/report.hpp), so that no step waits for a loss value.
-  Kokkos::View<double*, MemSpace> losses;
-  long events = 0;                        // fake events this rank simulated
-  std::vector<int> nonfinite_ranks;       // not empty: no update was applied on any rank
-  std::vector<int> failed_ranks;          // not empty: a pipeline refused the step (no update applied)
-  std::string problem;                    // this rank's pipeline's reason, when it refused
-};
-
-namespace detail {
-// losses = {n L_D(fake) + n L_D(real), n L_G}, in double as the host would form them, without waiting.
-// (A free function: nvcc refuses a device lambda in a private member function.)
-template <class T>
-void step_loss_sums(Kokkos::View<double*, MemSpace> losses, loss::DeviceValue<T> g, loss::DeviceValue<T> d_fake,
-                    loss::DeviceValue<T> d_real, int n) {
-  Kokkos::parallel_for(
-      "sagips::train::step_losses", Kokkos::RangePolicy<ExecSpace>(0, 1), KOKKOS_LAMBDA(int) {
-        losses(0) = static_cast<double>(static_cast<T>(n) * d_fake());
-        losses(0) += static_cast<double>(static_cast<T>(n) * d_real());
-        losses(1) = static_cast<double>(static_cast<T>(n) * g());
-      });
-}
-}  // namespace detail
-
-template <class Pipeline, class Generator, class Discriminator, class Loss, class Optimizers = optim::Builtin>
+template <class Pipeline, class Generator, class Discriminator, class Loss, class Optimizers = optim::Builtin,
+          class Objectives = objective::Builtin>
 class GanStep {
  public:
   using T = typename Generator::value_type;
@@ -117,9 +65,13 @@ class GanStep {
   using Fake = decltype(std::declval<Pipeline&>().forward(std::declval<ConstMatrix<T>>(), 1,
                                                           std::declval<const random::StepKeys&>()));
 
+  using Distance = objective::Chosen<Objectives, T, D>;
+
+  // settings: the sample distance's, when cfg.objective names one.
   GanStep(const TrainerConfig& c, Pipeline pipeline, sim::ParameterScaling<T, P> scaling, Loss loss,
-          const Models& models)
+          const Models& models, const objective::Settings& settings = {})
       : cfg_(c), pipeline_(std::move(pipeline)), scaling_(scaling), loss_(std::move(loss)) {
+    if (c.objective != objective::gan) distance_ = std::make_unique<Distance>(c.objective, settings);
     const int B = c.param_samples, N = c.param_samples * c.events_per_sample;
     gen_ctx_ = models.generator().make_context(B);
     fake_ctx_ = models.discriminator().make_context(N);
@@ -154,6 +106,7 @@ class GanStep {
     PhaseClock clock(cfg_.profile);
     auto& gen = m.generator();
     auto& disc = m.discriminator();
+    if (distance_) return distance_run(step, rank, m, exchange, disc_exchange, shard, workers, schedule, times);
     StepOutcome out;
     problem_.clear();
     for (int j = 1; j < cfg_.disc_steps; ++j)
@@ -241,6 +194,64 @@ class GanStep {
       m.discriminator_optimizer().step(disc.params(), disc.grads());
       m.update_ema(schedule.ema_decay(step));
     }
+    times.optimizer += clock.lap();
+    times.total += clock.total();
+    ++times.steps;
+    return out;
+  }
+
+  // One step against a sample distance (see the top of this file).
+  template <class GenExchange, class DiscExchange>
+  StepOutcome distance_run(long step, int rank, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
+                           const sim::EventShard<T>& shard, MPI_Comm workers, const Schedule& schedule,
+                           PhaseTimes& times) {
+    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(step)};
+    PhaseClock clock(cfg_.profile);
+    auto& gen = m.generator();
+    StepOutcome out;
+    problem_.clear();
+    fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
+    scaling_.forward(gen.forward(gen_ctx_, noise_), params_);
+    times.generator += clock.lap();
+    int n = 0;
+    guard(step, [&] {
+      const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, true, sim::Checks::deferred);
+      n = fake.count;
+      times.pipeline += clock.lap();
+      const auto rows = std::make_pair(0, n);
+      shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+      const bool weighted = fake.weights.extent(0) > 0;
+      const Vector<T> d_weights = weighted ? Vector<T>(Kokkos::subview(d_weights_, rows)) : Vector<T>();
+      const ConstVector<T> weights = weighted ? ConstVector<T>(Kokkos::subview(fake.weights, rows)) : ConstVector<T>();
+      const Matrix<T> d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
+      distance_->evaluate(Kokkos::subview(fake.events, rows, Kokkos::ALL), weights,
+                          Kokkos::subview(real_, rows, Kokkos::ALL), loss_g_, d_events, d_weights,
+                          random::CounterRng(keys, random::Purpose::objective));
+      times.discriminator += clock.lap();  // (the objective's time, in the discriminator's column)
+      pipeline_.vjp(d_events, d_weights, d_params_);
+      scaling_.vjp(d_params_, d_unit_);
+      times.pipeline += clock.lap();
+      gen.backward(gen_ctx_, d_unit_, Matrix<T>(), nn::ParamGrad::overwrite);
+      times.generator += clock.lap();
+      pipeline_.check();
+    });
+    if (!problem_.empty()) return refused_step(step, m, exchange, disc_exchange, workers, out);
+    out.events = n;
+    const bool finite = exchange.start(gen.grads(), step);
+    vote_.start(finite ? Verdict::ok : Verdict::nonfinite_gradient, workers);
+    detail::distance_loss_sums<T>(losses_, loss_g_, n);
+    out.losses = losses_;
+    exchange.finish();
+    out.nonfinite_ranks = vote_.finish(step);
+    out.failed_ranks = vote_.ranks(Verdict::pipeline_failed);
+    times.exchange += clock.lap();
+    const bool apply = out.nonfinite_ranks.empty() && out.failed_ranks.empty();
+    if (apply) {
+      m.generator_optimizer().set_lr(static_cast<T>(cfg_.lr_generator * schedule.lr_factor(step)));
+      m.generator_optimizer().step(gen.params(), gen.grads());
+    }
+    exchange.after_update(gen.params());
+    if (apply) m.update_ema(schedule.ema_decay(step));
     times.optimizer += clock.lap();
     times.total += clock.total();
     ++times.steps;
@@ -358,6 +369,7 @@ class GanStep {
   Pipeline pipeline_;
   sim::ParameterScaling<T, P> scaling_;
   Loss loss_;
+  std::unique_ptr<Distance> distance_;  // the sample distance, when the objective is one (else the discriminator)
   FinitenessVote vote_;
   std::string problem_;  // this step's refusal by the pipeline on this rank (empty: none)
   typename Generator::Context gen_ctx_;

@@ -66,6 +66,7 @@
 #include "sagips/train/result.hpp"
 #include "sagips/train/sampler.hpp"
 #include "sagips/train/schedule.hpp"
+#include "sagips/train/setup.hpp"
 #include "sagips/train/step.hpp"
 #include "sagips/train/stop.hpp"
 
@@ -81,7 +82,7 @@ using DefaultDiscriminator = nn::Mlp<Pipeline::event_dim, 1, nn::Hidden<128, 128
 
 template <class Pipeline, class Generator = DefaultGenerator<Pipeline>,
           class Discriminator = DefaultDiscriminator<Pipeline>, class Loss = loss::LeastSquares,
-          class Exchange = exchange::AsyncRing, class Optimizers = optim::Builtin>
+          class Exchange = exchange::AsyncRing, class Optimizers = optim::Builtin, class Objectives = objective::Builtin>
 class Trainer {
   // Before anything looks inside a part: each network, the loss, and how they join (one sentence each).
   static_assert(check_composition<Pipeline, Generator, Discriminator, Loss>(), "");
@@ -94,7 +95,7 @@ class Trainer {
 
 
   using Models = GanModels<Generator, Discriminator, Optimizers>;
-  using Step = GanStep<Pipeline, Generator, Discriminator, Loss, Optimizers>;
+  using Step = GanStep<Pipeline, Generator, Discriminator, Loss, Optimizers, Objectives>;
   using GenExchanger = exchange::Exchanger<Exchange, T>;
   using DiscExchanger = exchange::Exchanger<exchange::Allreduce, T>;
 
@@ -131,8 +132,10 @@ class Trainer {
 
     // Every rank of a model builds the same networks from the seed; each model has its own seed.
     models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(partition_.membership().index));
-    step_ = std::make_unique<Step>(cfg_, std::move(pipeline), sim::ParameterScaling<T, P>(lower, upper),
-                                   make_loss(), *models_);
+    collectively(comm_, [&] {
+      step_ = std::make_unique<Step>(cfg_, std::move(pipeline), sim::ParameterScaling<T, P>(lower, upper),
+                                     make_loss(), *models_, objective_settings<T>(cfg_, data));
+    }, "the objective's set-up");
     sampler_ = std::make_unique<ParameterSampler<Generator, P>>(cfg_.eval_samples, models_->generator());
     if (!server) {
       shard_ = sim::EventShard<T>::from_data(model_, member_data(data), shard_spec(), cfg_.data_seed);
@@ -284,18 +287,13 @@ class Trainer {
   static std::vector<double> truth() { return sim::truth_values<Theory>(); }
 
  private:
-  // Checks that must pass before the exchanger is built (collective): the configuration, the data's
-  // shape; then the ranks split into the models, inside which the exchanger is built.
+  // Checks that must pass before the exchanger is built (collective, setup.hpp); then the ranks split
+  // into the models, inside which the exchanger is built.
   static ModelPartition set_up(MPI_Comm comm, TrainerConfig& c, const exchange::Config& x, HostMatrix<const T> data) {
     watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
     const auto losses = loss::choice_names<Loss>();
     if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
-    std::string problem = validate(c, losses, Optimizers::names());
-    if (problem.empty()) problem = exchange::validate(x);
-    if (problem.empty() && data.extent(1) != static_cast<std::size_t>(D))
-      problem = "the real data have " + std::to_string(data.extent(1)) +
-                " columns per event; the pipeline makes events of " + std::to_string(D);
-    check_all(comm, problem, "the trainer's set-up checks");
+    check_all(comm, setup_problem<Pipeline, Optimizers, Objectives>(c, losses, x, data), "the trainer's set-up checks");
     return ModelPartition(comm, c.models);
   }
 

@@ -114,7 +114,7 @@ TEST_CASE("train/config: each network's optimizer must be one the trainer was bu
 
 TEST_CASE("train/config: every floating option refuses nan and inf and says its bounds readably") {
   const auto flags = flags_of_type("FLOAT");
-  CHECK(flags.size() == 12);  // 10 training, 2 exchange
+  CHECK(flags.size() == 13);  // 11 training, 2 exchange
   for (const auto& flag : flags)
     for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
       const Parsed p = parse({flag, bad});
@@ -151,7 +151,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
 
 TEST_CASE("train/config: integer options take whole decimal numbers in their range, never clamped") {
   const auto flags = flags_of_type("INT"), uflags = flags_of_type("UINT");
-  CHECK(flags.size() + uflags.size() == 18);  // 13 training, 5 exchange
+  CHECK(flags.size() + uflags.size() == 19);  // 14 training, 5 exchange
   for (const auto& list : {flags, uflags})
     for (const auto& flag : list) {
       CAPTURE(flag);

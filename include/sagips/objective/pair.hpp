@@ -1,0 +1,268 @@
+#pragma once
+// Sample distances that are sums over pairs of events, f(|x - z|^2) for a kernel f, on this rank's
+// n fake events x (weights w, or none) and m real events y:
+//
+//   L = c_cross * sum_i a_i (1/m) sum_j f(x_i, y_j)
+//     + c_within * [ sum_i a_i sum_{k != i} b_k f(x_i, x_k)  +  1/(m(m-1)) sum_{j != l} f(y_j, y_l) ]
+//
+// Unweighted, a_i = 1/n and b_k = 1/(n-1): every term is a U-statistic, so L is an unbiased estimate
+// of the population distance (the energy distance, MMD^2). Weighted, a_i = b_i = w_i / sum w (the
+// weighted events' own distribution; the within-fake sum leaves out i = k but is not renormalised, so
+// it is biased by O(1/n) like any ratio estimate).
+//
+//   EnergyDistance   f = |x - z|,                                   c_cross = 2,  c_within = -1
+//   Mmd (Gaussian)   f = sum_s exp(-|x - z|^2 / (2 (h s)^2)),        c_cross = -2, c_within = 1
+//   MmdImq           f = sum_s (h s)^2 / ((h s)^2 + |x - z|^2),      c_cross = -2, c_within = 1
+//
+// h is Settings::bandwidth, s runs over the scales 1/4, 1/2, 1, 2, 4. The gradient: d/dx_i of f is
+// 2 f'(r^2) (x_i - z); of the weights, dL/dw_i = (dL/da_i - sum_k a_k dL/da_k) / sum w. One kernel
+// launch per fake event row and one for the real-real term: O(n (n + m) D + m^2 D) per call.
+
+#include <Kokkos_Core.hpp>
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "sagips/core/math.hpp"
+#include "sagips/core/views.hpp"
+#include "sagips/loss/losses.hpp"
+#include "sagips/objective/contract.hpp"
+#include "sagips/runtime/error.hpp"
+
+namespace sagips::objective {
+
+// The median distance between the events of `data` [N, D] (at most `sample` of them, evenly spaced
+// through the file, so a sorted file is still represented): the kernels' length scale when the run
+// gives none (--kernel-bandwidth 0), the usual "median heuristic". Every rank holds the same data and
+// gets the same value. 0 when fewer than two events are distinct.
+template <class T>
+double median_distance(HostMatrix<const T> data, int sample = 1000) {
+  const long n = static_cast<long>(data.extent(0)), k = std::min<long>(n, sample);
+  const int dim = static_cast<int>(data.extent(1));
+  std::vector<double> d;
+  d.reserve(static_cast<std::size_t>(k * (k - 1) / 2));
+  for (long a = 0; a < k; ++a)
+    for (long b = a + 1; b < k; ++b) {
+      const long i = a * n / k, j = b * n / k;
+      double r2 = 0;
+      for (int c = 0; c < dim; ++c) {
+        const double diff = static_cast<double>(data(i, c)) - static_cast<double>(data(j, c));
+        r2 += diff * diff;
+      }
+      d.push_back(std::sqrt(r2));
+    }
+  if (d.empty()) return 0;
+  std::nth_element(d.begin(), d.begin() + static_cast<long>(d.size() / 2), d.end());
+  return d[d.size() / 2];
+}
+
+// The kernels, as functions of the squared distance r2: value(r2) and its derivative d(r2).
+template <class T>
+struct EuclideanKernel {
+  KOKKOS_INLINE_FUNCTION T value(T r2) const { return math::sqrt(r2); }
+  KOKKOS_INLINE_FUNCTION T d(T r2) const { return r2 > T(0) ? T(0.5) / math::sqrt(r2) : T(0); }
+};
+
+inline constexpr int num_scales = 5;
+inline constexpr double scales[num_scales] = {0.25, 0.5, 1.0, 2.0, 4.0};
+
+// The scales are powers of 2, so the five exponentials are one and its powers: with e = exp(-r2 c)
+// for the widest scale, the others are e^4, e^16, e^64, e^256 (two squarings each), which costs one
+// exp per pair instead of five.
+template <class T>
+struct GaussianKernel {
+  T c;  // 1 / (2 (4 h)^2): the widest scale's coefficient
+  explicit GaussianKernel(double h) : c(static_cast<T>(1.0 / (2.0 * h * h * scales[4] * scales[4]))) {}
+  KOKKOS_INLINE_FUNCTION void powers(T r2, T (&e)[num_scales]) const {
+    e[0] = math::exp(-r2 * c);
+    for (int s = 1; s < num_scales; ++s) {
+      const T sq = e[s - 1] * e[s - 1];
+      e[s] = sq * sq;
+    }
+  }
+  KOKKOS_INLINE_FUNCTION T value(T r2) const {
+    T e[num_scales];
+    powers(r2, e);
+    return e[0] + e[1] + e[2] + e[3] + e[4];
+  }
+  KOKKOS_INLINE_FUNCTION T d(T r2) const {
+    T e[num_scales];
+    powers(r2, e);
+    return -c * (e[0] + T(4) * e[1] + T(16) * e[2] + T(64) * e[3] + T(256) * e[4]);
+  }
+};
+
+template <class T>
+struct ImqKernel {
+  T c[num_scales];  // (h s)^2
+  explicit ImqKernel(double h) {
+    for (int s = 0; s < num_scales; ++s) c[s] = static_cast<T>(h * h * scales[s] * scales[s]);
+  }
+  KOKKOS_INLINE_FUNCTION T value(T r2) const {
+    T v = 0;
+    for (int s = 0; s < num_scales; ++s) v += c[s] / (c[s] + r2);
+    return v;
+  }
+  KOKKOS_INLINE_FUNCTION T d(T r2) const {
+    T v = 0;
+    for (int s = 0; s < num_scales; ++s) v -= c[s] / ((c[s] + r2) * (c[s] + r2));
+    return v;
+  }
+};
+
+namespace detail {
+// Per fake event i: its share of L in `terms`, dL/dx_i in d_fake, dL/da_i in `da` (weighted only).
+template <class T, int D, class Kernel>
+struct FakeRows {
+  ConstMatrix<T> fake, real;
+  ConstVector<T> weights;
+  Matrix<T> d_fake;
+  Vector<T> da;
+  Kernel kernel;
+  T c_cross, c_within, inv_total;  // inv_total: 1 / sum w (weighted)
+  int n, m;
+  bool weighted;
+
+  KOKKOS_INLINE_FUNCTION void operator()(int i, T& sum) const {
+    T x[D], g_cross[D], g_within[D];
+    for (int d = 0; d < D; ++d) x[d] = fake(i, d), g_cross[d] = g_within[d] = T(0);
+    T cross = 0, within = 0;
+    for (int j = 0; j < m; ++j) {
+      T r2 = 0, diff[D];
+      for (int d = 0; d < D; ++d) diff[d] = x[d] - real(j, d), r2 += diff[d] * diff[d];
+      cross += kernel.value(r2);
+      const T g = T(2) * kernel.d(r2);
+      for (int d = 0; d < D; ++d) g_cross[d] += g * diff[d];
+    }
+    const T inv_m = T(1) / static_cast<T>(m), inv_n1 = T(1) / static_cast<T>(n - 1);
+    for (int k = 0; k < n; ++k) {
+      if (k == i) continue;
+      const T b = weighted ? weights(k) * inv_total : inv_n1;
+      T r2 = 0, diff[D];
+      for (int d = 0; d < D; ++d) diff[d] = x[d] - fake(k, d), r2 += diff[d] * diff[d];
+      within += b * kernel.value(r2);
+      const T g = T(2) * b * kernel.d(r2);
+      for (int d = 0; d < D; ++d) g_within[d] += g * diff[d];
+    }
+    const T a = weighted ? weights(i) * inv_total : T(1) / static_cast<T>(n);
+    for (int d = 0; d < D; ++d) d_fake(i, d) = a * (c_cross * inv_m * g_cross[d] + T(2) * c_within * g_within[d]);
+    if (weighted) da(i) = c_cross * inv_m * cross + T(2) * c_within * within;
+    sum += a * (c_cross * inv_m * cross + c_within * within);
+  }
+};
+
+// The real-real term, 1/(m(m-1)) sum_{j != l} f(y_j, y_l), times c_within.
+template <class T, int D, class Kernel>
+struct RealPairs {
+  ConstMatrix<T> real;
+  Kernel kernel;
+  T scale;  // c_within / (m (m - 1))
+  int m;
+  KOKKOS_INLINE_FUNCTION void operator()(int j, T& sum) const {
+    T acc = 0;
+    for (int l = 0; l < m; ++l) {
+      if (l == j) continue;
+      T r2 = 0;
+      for (int d = 0; d < D; ++d) {
+        const T diff = real(j, d) - real(l, d);
+        r2 += diff * diff;
+      }
+      acc += kernel.value(r2);
+    }
+    sum += scale * acc;
+  }
+};
+}  // namespace detail
+
+// A pair-sum distance with kernel Kernel<T> and the coefficients of the top of this file.
+template <class T, int D, template <class> class Kernel>
+class PairDistance {
+ public:
+  PairDistance(Kernel<T> kernel, T c_cross, T c_within) : kernel_(kernel), c_cross_(c_cross), c_within_(c_within) {
+    fake_sum_ = loss::DeviceValue<T>("sagips::objective::fake_terms");
+    real_sum_ = loss::DeviceValue<T>("sagips::objective::real_terms");
+  }
+
+  void evaluate(ConstMatrix<T> fake, ConstVector<T> weights, ConstMatrix<T> real, loss::DeviceValue<T> value,
+                Matrix<T> d_fake, Vector<T> d_weights, random::CounterRng) {
+    const int n = static_cast<int>(fake.extent(0)), m = static_cast<int>(real.extent(0));
+    SAGIPS_REQUIRE(n >= 2 && m >= 2, "a sample distance compares at least two fake and two real events; this rank has "
+                                         << n << " fake and " << m << " real ones");
+    SAGIPS_REQUIRE(d_fake.extent(0) >= fake.extent(0) && d_fake.extent(1) == static_cast<std::size_t>(D),
+                   "a sample distance's gradient needs [" << n << ", " << D << "]");
+    const bool weighted = weights.extent(0) > 0;
+    T inv_total = 0;
+    if (weighted) {
+      T total = 0;
+      Kokkos::parallel_reduce("sagips::objective::weight_sum", Kokkos::RangePolicy<ExecSpace>(0, n),
+                              KOKKOS_LAMBDA(int i, T& s) { s += weights(i); }, total);
+      SAGIPS_REQUIRE(std::isfinite(static_cast<double>(total)) && total > 0,
+                     "a sample distance needs weights of positive finite sum; these sum to " << total);
+      inv_total = T(1) / total;
+      if (da_.extent(0) < static_cast<std::size_t>(n)) da_ = Vector<T>("sagips::objective::da", n);
+    }
+    detail::FakeRows<T, D, Kernel<T>> rows{fake,     real,      weights, d_fake, da_, kernel_, c_cross_,
+                                           c_within_, inv_total, n,       m,      weighted};
+    Kokkos::parallel_reduce("sagips::objective::fake_rows", Kokkos::RangePolicy<ExecSpace>(0, n), rows, fake_sum_);
+    detail::RealPairs<T, D, Kernel<T>> pairs{real, kernel_, c_within_ / (static_cast<T>(m) * static_cast<T>(m - 1)), m};
+    Kokkos::parallel_reduce("sagips::objective::real_pairs", Kokkos::RangePolicy<ExecSpace>(0, m), pairs, real_sum_);
+    const auto fs = fake_sum_, rs = real_sum_;
+    Kokkos::parallel_for(
+        "sagips::objective::value", Kokkos::RangePolicy<ExecSpace>(0, 1), KOKKOS_LAMBDA(int) { value() = fs() + rs(); });
+    if (weighted && d_weights.extent(0) > 0) {
+      // dL/dw_i = (dL/da_i - sum_k a_k dL/da_k) / sum w.
+      const auto da = da_;
+      T mean = 0;
+      Kokkos::parallel_reduce("sagips::objective::mean_da", Kokkos::RangePolicy<ExecSpace>(0, n),
+                              KOKKOS_LAMBDA(int i, T& s) { s += weights(i) * inv_total * da(i); }, mean);
+      Kokkos::parallel_for(
+          "sagips::objective::d_weights", Kokkos::RangePolicy<ExecSpace>(0, n),
+          KOKKOS_LAMBDA(int i) { d_weights(i) = (da(i) - mean) * inv_total; });
+    }
+  }
+
+ private:
+  Kernel<T> kernel_;
+  T c_cross_, c_within_;
+  loss::DeviceValue<T> fake_sum_, real_sum_;
+  Vector<T> da_;
+};
+
+// The energy distance (Szekely and Rizzo): 2 E|X - Y| - E|X - X'| - E|Y - Y'|, zero exactly when the
+// two distributions are equal; no length scale.
+struct EnergyDistance {
+  static constexpr const char* name = "energy";
+  template <class T, int D>
+  class Impl : public PairDistance<T, D, EuclideanKernel> {
+   public:
+    explicit Impl(const Settings&) : PairDistance<T, D, EuclideanKernel>(EuclideanKernel<T>{}, T(2), T(-1)) {}
+  };
+};
+
+// The maximum mean discrepancy (squared) with a Gaussian kernel summed over five length scales.
+struct Mmd {
+  static constexpr const char* name = "mmd";
+  template <class T, int D>
+  class Impl : public PairDistance<T, D, GaussianKernel> {
+   public:
+    explicit Impl(const Settings& s) : PairDistance<T, D, GaussianKernel>(GaussianKernel<T>(checked(s)), T(-2), T(1)) {}
+  };
+  static double checked(const Settings& s) {
+    SAGIPS_REQUIRE(std::isfinite(s.bandwidth) && s.bandwidth > 0,
+                   "mmd: the kernel bandwidth must be a positive finite number; it is " << s.bandwidth);
+    return s.bandwidth;
+  }
+};
+
+// The same with the inverse multiquadric kernel, whose heavy tails keep a gradient for distributions far apart.
+struct MmdImq {
+  static constexpr const char* name = "mmd-imq";
+  template <class T, int D>
+  class Impl : public PairDistance<T, D, ImqKernel> {
+   public:
+    explicit Impl(const Settings& s) : PairDistance<T, D, ImqKernel>(ImqKernel<T>(Mmd::checked(s)), T(-2), T(1)) {}
+  };
+};
+
+}  // namespace sagips::objective

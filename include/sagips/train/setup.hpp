@@ -1,0 +1,52 @@
+#pragma once
+// What a trainer checks before it builds anything collective, and the settings it derives from the
+// configuration and the data: the first problem with a configuration for a trainer of these policies
+// (the options' own checks, the names among the policies' choices, what the pipeline and the
+// objective cannot do together, the data's shape), and a sample distance's settings.
+
+#include <string>
+#include <vector>
+
+#include "sagips/core/views.hpp"
+#include "sagips/exchange/config.hpp"
+#include "sagips/objective.hpp"
+#include "sagips/train/config.hpp"
+
+namespace sagips::train {
+
+// "gan" and the names of a choice of distances: what --objective may name.
+template <class Objectives>
+std::vector<std::string> objective_names() {
+  std::vector<std::string> names = Objectives::names();
+  names.insert(names.begin(), objective::gan);
+  return names;
+}
+
+// The first problem (empty: none) with c and x for a trainer of Pipeline with these optimizers,
+// objectives and losses, on real data of data.extent(1) columns.
+template <class Pipeline, class Optimizers, class Objectives, class T>
+std::string setup_problem(const TrainerConfig& c, const std::vector<std::string>& losses, const exchange::Config& x,
+                          HostMatrix<const T> data) {
+  std::string problem = validate(c, losses, Optimizers::names(), objective_names<Objectives>());
+  if (problem.empty() && Pipeline::weighted && c.objective != objective::gan &&
+      !objective::takes_weights<Objectives>(c.objective))
+    problem = "objective: " + c.objective + " does not take weighted events, and this pipeline weights them "
+              "(choose --objective gan, energy or mmd)";
+  if (problem.empty()) problem = exchange::validate(x);
+  if (problem.empty() && data.extent(1) != static_cast<std::size_t>(Pipeline::event_dim))
+    problem = "the real data have " + std::to_string(data.extent(1)) +
+              " columns per event; the pipeline makes events of " + std::to_string(Pipeline::event_dim);
+  return problem;
+}
+
+// A sample distance's settings; a kernel bandwidth of 0 becomes the median distance between real
+// events (the same on every rank: every rank holds the same data).
+template <class T>
+objective::Settings objective_settings(const TrainerConfig& c, HostMatrix<const T> data) {
+  objective::Settings s;
+  s.slices = c.slices;
+  s.bandwidth = c.kernel_bandwidth > 0 ? c.kernel_bandwidth : objective::median_distance<T>(data);
+  return s;
+}
+
+}  // namespace sagips::train
