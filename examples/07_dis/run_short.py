@@ -27,7 +27,7 @@ def main() -> int:
         print(f"{name}: MLE {fit['value'][j]:.4f} +- {fit['sigma'][j]:.4f}, truth {truth[j]}, pull {pull:+.2f}")
         if not abs(pull) < 4:
             bad.append(f"{name}: the fit's pull {pull:+.2f}")
-    lo, hi = [0.4, 2.0, 0.4, 2.0], [1.0, 4.5, 1.1, 6.0]
+    lo, hi = [0.4, 1.5, 0.3, 2.5], [1.1, 5.0, 1.0, 6.5]
     for m in s["member_estimates"]:
         for j, v in enumerate(m):
             if not lo[j] <= v <= hi[j]:
