@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The DIS example's test: a short run on 2 ranks with the maximum-likelihood fit, then plot.py. It
-checks what a short run can show: the fit recovers the truth within 4 of its sigmas on 2e4 events,
+checks what a short run can show: the fit recovers the truth within 4 of its sigmas on 2e4 events
+(the down-quark shape may sit at a bound: a proton target barely determines it),
 the GAN's models stay inside the parameter bounds, and plot.py's densities obey the sum rules'
 normalisation (x u_v integrates to 2, x d_v to 1, over dx / x).
 
@@ -23,8 +24,14 @@ def main() -> int:
     truth, fit = s["parameters"]["truth"], s["mle"]
     bad = []
     for j, name in enumerate(s["parameters"]["names"]):
-        pull = (fit["value"][j] - truth[j]) / fit["sigma"][j]
-        print(f"{name}: MLE {fit['value'][j]:.4f} +- {fit['sigma'][j]:.4f}, truth {truth[j]}, pull {pull:+.2f}")
+        sigma = fit["sigma"][j]
+        if sigma == 0:  # held at a bound: the d shape is weakly determined by a proton target (docs/results.md)
+            print(f"{name}: MLE {fit['value'][j]:.4f} held at a bound")
+            if j < 2:
+                bad.append(f"{name}: the up-quark shape's fit is held at a bound")
+            continue
+        pull = (fit["value"][j] - truth[j]) / sigma
+        print(f"{name}: MLE {fit['value'][j]:.4f} +- {sigma:.4f}, truth {truth[j]}, pull {pull:+.2f}")
         if not abs(pull) < 4:
             bad.append(f"{name}: the fit's pull {pull:+.2f}")
     lo, hi = [0.4, 1.5, 0.3, 2.5], [1.1, 5.0, 1.0, 6.5]
