@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "parse_options.hpp"
+
 namespace ex = sagips::exchange;
 
 namespace {
@@ -25,18 +27,7 @@ struct Parsed {
 Parsed parse(std::vector<std::string> args) {
   Parsed p;
   sagips::train::TrainerConfig cfg;
-  CLI::App app{"test"};
-  sagips::options::add_options(app, cfg);
-  sagips::options::add_options(app, p.xcfg);
-  args.insert(args.begin(), "prog");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    p.error = e.what();
-    if (p.error.empty()) p.error = "(ParseError without a message)";
-  }
+  p.error = sagips_test::parse_options(args, cfg, p.xcfg);
   return p;
 }
 

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "parse_options.hpp"
+
 namespace mine {
 enum class Shape { flat, peaked };
 
@@ -50,19 +52,7 @@ inline std::string validate(const Settings& c) {
 }  // namespace mine
 
 namespace {
-std::string parse(mine::Settings& s, std::vector<std::string> args) {
-  CLI::App app{"test"};
-  sagips::options::add_options(app, s);
-  args.insert(args.begin(), "prog");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string parse(mine::Settings& s, std::vector<std::string> args) { return sagips_test::parse_options(args, s); }
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 }  // namespace
 

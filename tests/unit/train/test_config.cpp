@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include "parse_options.hpp"
+
 namespace {
 
 using sagips::train::TrainerConfig;
@@ -33,18 +35,7 @@ struct Parsed {
 // Parses `args` (without the program name) the way the examples do.
 Parsed parse(std::vector<std::string> args) {
   Parsed p;
-  CLI::App app{"test"};
-  sagips::options::add_options(app, p.cfg);
-  sagips::options::add_options(app, p.xcfg);
-  args.insert(args.begin(), "prog");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  try {
-    app.parse(static_cast<int>(argv.size()), argv.data());
-  } catch (const CLI::ParseError& e) {
-    p.error = e.what();
-    if (p.error.empty()) p.error = "(ParseError without a message)";
-  }
+  p.error = sagips_test::parse_options(args, p.cfg, p.xcfg);
   return p;
 }
 
