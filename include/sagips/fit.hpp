@@ -1,6 +1,9 @@
 #pragma once
-// sagips fit: the traditional baseline, an unbinned maximum-likelihood fit with Hessian errors.
+// sagips fit: the traditional baseline, an unbinned maximum-likelihood fit with Hessian errors, by
+// damped Newton (few parameters) or L-BFGS (many), and a many-parameter Bernstein density.
 
+#include "sagips/fit/bernstein.hpp"
+#include "sagips/fit/lbfgs_fit.hpp"
 #include "sagips/fit/likelihood.hpp"
 #include "sagips/fit/mle.hpp"
 #include "sagips/fit/quadrature.hpp"

@@ -58,6 +58,43 @@ Eigen::Matrix<double, Nll::P, Nll::P> hessian(const Nll& nll, const typename Nll
   }
   return 0.5 * (h + h.transpose());
 }
+
+// Whether parameter j sits at a bound of the box with the gradient pushing outward.
+template <class Vec>
+bool held_at_bound(const Vec& p, const Vec& g, const Vec& lo, const Vec& hi, int j) {
+  const double span = hi[j] - lo[j];
+  return (p[j] <= lo[j] + 1e-12 * span && g[j] > 0) || (p[j] >= hi[j] - 1e-12 * span && g[j] < 0);
+}
+
+// r.value, at_bound, covariance and sigma at the minimum p (gradient g): the inverse Hessian over the
+// parameters not held at a bound. Returns those held, "p0, p3" (empty: none): a minimum with a
+// parameter at its bound is not a measurement of that parameter.
+template <class Nll>
+std::string uncertainties(const Nll& nll, const typename Nll::Vec& p, const typename Nll::Vec& g,
+                          const typename Nll::Vec& lo, const typename Nll::Vec& hi, double hessian_step, FitResult& r) {
+  constexpr int P = Nll::P;
+  const Eigen::Matrix<double, P, P> h = hessian(nll, p, lo, hi, hessian_step);
+  r.value.assign(p.data(), p.data() + P);
+  r.at_bound.assign(P, false);
+  std::vector<int> free;
+  std::string held_at;
+  for (int j = 0; j < P; ++j) {
+    r.at_bound[j] = held_at_bound(p, g, lo, hi, j);
+    if (!r.at_bound[j]) free.push_back(j);
+    else held_at += (held_at.empty() ? "p" : ", p") + std::to_string(j);
+  }
+  Eigen::MatrixXd hf(free.size(), free.size());
+  for (std::size_t a = 0; a < free.size(); ++a)
+    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  const Eigen::MatrixXd cf = hf.inverse();
+  r.covariance = Eigen::MatrixXd::Zero(P, P);
+  r.sigma.assign(P, 0.0);
+  for (std::size_t a = 0; a < free.size(); ++a) {
+    for (std::size_t b = 0; b < free.size(); ++b) r.covariance(free[a], free[b]) = cf(a, b);
+    r.sigma[free[a]] = std::sqrt(std::max(cf(a, a), 0.0));
+  }
+  return held_at;
+}
 }  // namespace detail
 
 template <class Nll>
@@ -88,10 +125,7 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
   if (!std::isfinite(f)) throw CollectiveError("fit: the likelihood is zero at the starting point");
   double lambda = 1e-3;
   bool minimum = false;
-  auto held = [&](int j) {  // at a bound, with the gradient pushing outward
-    const double span = hi[j] - lo[j];
-    return (p[j] <= lo[j] + 1e-12 * span && g[j] > 0) || (p[j] >= hi[j] - 1e-12 * span && g[j] < 0);
-  };
+  auto held = [&](int j) { return detail::held_at_bound(p, g, lo, hi, j); };
   for (r.iterations = 0; r.iterations < options.max_iterations; ++r.iterations) {
     const Eigen::Matrix<double, P, P> h = detail::hessian(nll, p, lo, hi, options.hessian_step);
     bool improved = false;
@@ -131,30 +165,8 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
     if (minimum) break;
   }
 
-  // Uncertainties: the inverse Hessian over the parameters not held at a bound.
-  const Eigen::Matrix<double, P, P> h = detail::hessian(nll, p, lo, hi, options.hessian_step);
-  r.value.assign(p.data(), p.data() + P);
-  r.at_bound.assign(P, false);
-  std::vector<int> free;
-  for (int j = 0; j < P; ++j) {
-    r.at_bound[j] = held(j);
-    if (!r.at_bound[j]) free.push_back(j);
-  }
-  Eigen::MatrixXd hf(free.size(), free.size());
-  for (std::size_t a = 0; a < free.size(); ++a)
-    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
-  const Eigen::MatrixXd cf = hf.inverse();
-  r.covariance = Eigen::MatrixXd::Zero(P, P);
-  r.sigma.assign(P, 0.0);
-  for (std::size_t a = 0; a < free.size(); ++a) {
-    for (std::size_t b = 0; b < free.size(); ++b) r.covariance(free[a], free[b]) = cf(a, b);
-    r.sigma[free[a]] = std::sqrt(std::max(cf(a, a), 0.0));
-  }
+  const std::string held_at = detail::uncertainties(nll, p, g, lo, hi, options.hessian_step, r);
   r.nll = f;
-  // A minimum with a parameter held at its bound is not a measurement of that parameter: say which.
-  std::string held_at;
-  for (int j = 0; j < P; ++j)
-    if (r.at_bound[j]) held_at += (held_at.empty() ? "p" : ", p") + std::to_string(j);
   r.converged = minimum && held_at.empty();
   r.status = !minimum ? "stopped after " + std::to_string(r.iterations) + " iterations"
                       : (held_at.empty() ? "converged" : "at a bound: " + held_at);
