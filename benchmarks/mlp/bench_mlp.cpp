@@ -1,6 +1,8 @@
 // bench_mlp: forward + backward of the SAGIPS discriminator (2 -> 4 x 128 LeakyReLU -> 1, float) on
 // N events, against plain Eigen sgemm calls of exactly the same shapes measured in the same run.
 //
+// Beside it, the same network batch-normalised (fwd+bwd, and its ratio to the plain one's).
+//
 // FLOPs counted: the matrix products only, 2 N in out per product; forward 1 per layer, backward 2
 // per layer (dW = dz^T x and dx = dz W; the input gradient of the first layer included, as the
 // generator step needs it). Bias and activation passes are not counted (they are memory-bound).
@@ -15,6 +17,9 @@
 
 namespace nn = sagips::nn;
 using Disc = nn::Mlp<2, 1, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu>;
+// The same network with every hidden layer batch-normalised (nn/batch_norm.hpp), on one rank: the
+// normalisation's own cost (its column sums, normalise and backward passes; no row blocks).
+using DiscBN = nn::Mlp<2, 1, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu, nn::Identity, float, nn::BatchNorm>;
 using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 int main(int argc, char** argv) {
@@ -38,7 +43,7 @@ int main(int argc, char** argv) {
     constexpr int L = Disc::num_layers;
     nlohmann::json out = {{"name", "bench_mlp"}, {"machine", sagips::bench::machine_info()},
                           {"network", "2 -> 4x128 LeakyReLU -> 1, float"}};
-    sagips::bench::Table table({"events", "fwd ms", "bwd ms", "fwd+bwd ms", "GFLOP/s", "sgemm GFLOP/s", "ratio"});
+    sagips::bench::Table table({"events", "fwd ms", "bwd ms", "fwd+bwd ms", "GFLOP/s", "sgemm GFLOP/s", "ratio", "BN fwd+bwd ms", "BN / plain"});
     for (int n : sizes) {
       Disc net;
       net.set_row_block(row_block);
@@ -83,10 +88,20 @@ int main(int argc, char** argv) {
             }
           },
           2, repeats);
+      DiscBN bn;
+      bn.initialize(1);
+      auto bn_ctx = bn.make_context(n);
+      const auto normed = sagips::bench::time_it(
+          [&] {
+            bn.forward(bn_ctx, x);
+            bn.backward(bn_ctx, dy, dx, nn::ParamGrad::overwrite);
+          },
+          2, repeats);
       const double rate = flops / both.median / 1e9, ref = flops / gemm.median / 1e9;
       table.add({std::to_string(n), sagips::bench::fmt("%.3f", fwd.median * 1e3), sagips::bench::fmt("%.3f", bwd.median * 1e3),
                  sagips::bench::fmt("%.3f", both.median * 1e3), sagips::bench::fmt("%.1f", rate),
-                 sagips::bench::fmt("%.1f", ref), sagips::bench::fmt("%.2f", rate / ref)});
+                 sagips::bench::fmt("%.1f", ref), sagips::bench::fmt("%.2f", rate / ref),
+                 sagips::bench::fmt("%.3f", normed.median * 1e3), sagips::bench::fmt("%.2f", normed.median / both.median)});
       out["results"].push_back({{"events", n},
                                 {"flops", flops},
                                 {"forward", sagips::bench::to_json(fwd)},
@@ -95,7 +110,9 @@ int main(int argc, char** argv) {
                                 {"sgemm_same_shapes", sagips::bench::to_json(gemm)},
                                 {"gflops", rate},
                                 {"sgemm_gflops", ref},
-                                {"ratio_to_sgemm", rate / ref}});
+                                {"ratio_to_sgemm", rate / ref},
+                                {"batch_norm_forward_backward", sagips::bench::to_json(normed)},
+                                {"batch_norm_ratio", normed.median / both.median}});
     }
     if (env.is_root()) {
       std::printf("bench_mlp on %s (%s), float\n", sagips::Environment::execution_space().c_str(),

@@ -22,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def run(args, objective, folder):
     summary = os.path.join(folder, "summary.json")
     if not os.path.exists(summary):
-        cmd = ["mpirun", "-np", str(args.ranks), os.path.join(args.build, "examples/05_proxy2d/proxy2d"),
+        program = args.program or os.path.join(args.build, "examples/05_proxy2d/proxy2d")
+        cmd = ["mpirun", "-np", str(args.ranks), program,
                "--objective", objective, "--steps", str(args.steps), "--real-events", str(args.real_events),
                "--checkpoint-every", "0", "--output", folder] + args.extra
         env = dict(os.environ, SAGIPS_PROGRESS="lines", OMPI_MCA_rmaps_base_oversubscribe="1",
@@ -52,6 +53,7 @@ def main():
     ap.add_argument("--real-events", type=int, default=100000)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default="objectives-out")
+    ap.add_argument("--program", default="", help="another build of the main job (default: BUILD/examples/05_proxy2d/proxy2d)")
     ap.add_argument("extra", nargs="*", help="after --: more proxy2d options")
     args = ap.parse_args()
     rows, record = [], {"command": sys.argv, "ranks": args.ranks, "steps": args.steps,

@@ -3,6 +3,7 @@
 // reverse mode at layer granularity.
 
 #include "sagips/nn/activations.hpp"
+#include "sagips/nn/batch_norm.hpp"
 #include "sagips/nn/contract.hpp"
 #include "sagips/nn/init.hpp"
 #include "sagips/nn/mlp.hpp"

@@ -19,7 +19,11 @@
 //    it for the fake batch: the generator's loss needs dL_G/d(events), the discriminator's step
 //    needs dL_D/d(weights), and both come from the same activations.
 //
+//  - A layer may be batch-normalised (nn/batch_norm.hpp; its passes in detail/batch_norm_ops.hpp):
+//    such a network runs a batch whole and its backward_split is two backward passes.
+//
 // Host execution spaces use Eigen GEMM; others the portable Kokkos kernels (dense_kernels.hpp).
+// The layer types and the parameter layout are layer_spec.hpp.
 // What the trainer needs of a network, this one or a user's, is nn/contract.hpp.
 
 #include <Kokkos_Core.hpp>
@@ -35,25 +39,18 @@
 #include "sagips/core/config.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/nn/activations.hpp"
+#include "sagips/nn/batch_norm.hpp"
 #include "sagips/nn/contract.hpp"
+#include "sagips/nn/detail/batch_norm_ops.hpp"
 #include "sagips/nn/detail/block_progress.hpp"
 #include "sagips/nn/detail/dense_kernels.hpp"
 #include "sagips/nn/detail/layer_ops.hpp"
 #include "sagips/nn/init.hpp"
+#include "sagips/nn/layer_spec.hpp"
 #include "sagips/runtime/error.hpp"
 #include "sagips/runtime/serialize.hpp"
 
 namespace sagips::nn {
-
-// One dense layer followed by its activation.
-template <int In, int Out, class Act>
-struct LayerSpec {
-  static_assert(In > 0 && Out > 0, "a dense layer needs positive widths");
-  static_assert(check_activation<Act>(), "");
-  static constexpr int in = In, out = Out;
-  static constexpr std::size_t num_params = std::size_t(In) * Out + Out;
-  using activation = Act;
-};
 
 template <class T, class... Specs>
 class Network {
@@ -66,35 +63,18 @@ class Network {
   static constexpr int num_layers = sizeof...(Specs);
   static constexpr std::array<int, num_layers> ins{Specs::in...};
   static constexpr std::array<int, num_layers> outs{Specs::out...};
+  static constexpr std::array<bool, num_layers> normed{Specs::normalized...};  // batch-normalised layers
+  static constexpr bool has_batch_norm = (Specs::normalized || ...);
   static constexpr int in_width = ins[0];
   static constexpr int out_width = outs[num_layers - 1];
   static constexpr std::size_t num_params = (Specs::num_params + ...);
 
  private:
-  static constexpr bool chained() {
-    for (int l = 1; l < num_layers; ++l)
-      if (ins[l] != outs[l - 1]) return false;
-    return true;
-  }
-  static_assert(chained(), "network: each layer's input width must equal the previous layer's output width");
-  static constexpr std::array<std::size_t, num_layers> offsets() {
-    std::array<std::size_t, num_layers> o{};
-    std::size_t at = 0;
-    for (int l = 0; l < num_layers; ++l) {
-      o[l] = at;
-      at += std::size_t(ins[l]) * outs[l] + outs[l];
-    }
-    return o;
-  }
-  static constexpr int widest() {
-    int w = 0;
-    for (int l = 0; l < num_layers; ++l) w = std::max({w, ins[l], outs[l]});
-    return w;
-  }
+  using Shape = detail::Layout<Specs...>;
 
  public:
-  static constexpr std::array<std::size_t, num_layers> param_offsets = offsets();
-  static constexpr int max_width = widest();
+  static constexpr std::array<std::size_t, num_layers> param_offsets = Shape::param_offsets;
+  static constexpr int max_width = Shape::max_width;
 
   // Everything backward needs, for one batch size.
   struct Context {
@@ -107,6 +87,7 @@ class Network {
     Vector<T> partial;                    // weight-gradient partial sums (portable kernels)
     std::function<void()> progress;       // called between row blocks (and layers), when set
     bool progress_each_layer = false;
+    std::array<detail::NormState<T>, num_layers> norm;  // batch-normalised layers' statistics
     detail::BlockFlag block_done;         // the last row block run (block_progress.hpp)
     int blocks_issued = 0;
   };
@@ -115,6 +96,7 @@ class Network {
       : init_(init),
         params_("sagips::nn::params", num_params),
         grads_("sagips::nn::grads", num_params),
+        running_("sagips::nn::running", Shape::running_size),
         portable_(!exec_space_is_host) {
     initialize(0);
   }
@@ -128,6 +110,12 @@ class Network {
         h(param_offsets[l] + k) = static_cast<T>(detail::init_value(init_, seed, l, false, k, ins[l], outs[l]));
       for (int k = 0; k < outs[l]; ++k)
         h(param_offsets[l] + w + k) = static_cast<T>(detail::init_value(init_, seed, l, true, k, ins[l], outs[l]));
+      for (int k = 0; normed[l] && k < outs[l]; ++k) {  // gamma 1, beta 0; running mean 0, variance 1
+        h(param_offsets[l] + w + outs[l] + k) = T(1);
+        h(param_offsets[l] + w + 2 * outs[l] + k) = T(0);
+        running_(Shape::running_offsets[l] + k) = 0;
+        running_(Shape::running_offsets[l] + outs[l] + k) = 1;
+      }
     }
     Kokkos::deep_copy(params_, h);
     zero_grads();
@@ -141,6 +129,20 @@ class Network {
   Vector<T> weight_grads(int l) const { return slice(grads_, l, false); }
   Vector<T> bias_grads(int l) const { return slice(grads_, l, true); }
   const InitConfig& init_config() const { return init_; }
+  // Batch normalisation (batch_norm.hpp): layer l's gamma and beta [out] and their gradients; the
+  // running mean and variance of all normalised layers (host, 2 * out per layer, in layer order).
+  Vector<T> gamma(int l) const { return norm_slice(params_, l, false); }
+  Vector<T> beta(int l) const { return norm_slice(params_, l, true); }
+  Vector<T> gamma_grads(int l) const { return norm_slice(grads_, l, false); }
+  Vector<T> beta_grads(int l) const { return norm_slice(grads_, l, true); }
+  HostVector<double> running_statistics() const { return running_; }
+  // Reduce the batch statistics over comm (every rank of it runs the same passes); MPI_COMM_SELF: local.
+  void set_batch_norm_comm(MPI_Comm comm) { norm_comm_ = NormComm(comm); }
+  bool batch_norm_synchronized() const { return norm_comm_.synchronized(); }
+  void set_batch_norm_config(BatchNormConfig c) { norm_cfg_ = c; }
+  // Training mode normalises by the batch's statistics; evaluation mode by the running estimates.
+  void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
 
   void zero_grads() const { Kokkos::deep_copy(ExecSpace(), grads_, T(0)); }
 
@@ -156,6 +158,8 @@ class Network {
     c.g0 = Matrix<T>("sagips::nn::g0", batch, max_width);
     c.g1 = Matrix<T>("sagips::nn::g1", batch, max_width);
     c.partial = Vector<T>("sagips::nn::partial", portable_ ? detail::gradient_chunks(batch) * num_params : 0);
+    for (int l = 0; l < num_layers; ++l)
+      if (normed[l]) c.norm[l] = detail::NormState<T>(batch, outs[l]);
     return c;
   }
 
@@ -193,6 +197,11 @@ class Network {
   // by backward(dy_par, {}, mode), for about two thirds of the work.
   void backward_split(Context& c, ConstMatrix<T> dy_in, Matrix<T> dx, ConstMatrix<T> dy_par, ParamGrad mode) const {
     static_assert(out_width == 1, "backward_split needs a network with one output per row");
+    if constexpr (has_batch_norm) {  // rows are coupled: the single sweep's premise fails
+      backward(c, dy_in, dx, ParamGrad::none);
+      backward(c, dy_par, Matrix<T>(), mode);
+      return;
+    }
     for (const auto* dy : {&dy_in, &dy_par})
       SAGIPS_REQUIRE(static_cast<int>(dy->extent(0)) == c.rows && dy->extent(1) == 1,
                      "backward_split: an upstream gradient is [" << dy->extent(0) << ", " << dy->extent(1)
@@ -219,8 +228,14 @@ class Network {
   // Portable path: with a progress callback, a batch runs in this many blocks (default 8).
   void set_progress_blocks(int blocks) { progress_blocks_ = blocks < 1 ? 1 : blocks; }
 
-  void save(BinaryWriter& w, const std::string& name) const { w.view(name + ".params", params_); }
-  void load(BinaryReader& r, const std::string& name) { r.view(name + ".params", params_); }
+  void save(BinaryWriter& w, const std::string& name) const {
+    w.view(name + ".params", params_);
+    if constexpr (has_batch_norm) w.view(name + ".running", running_);
+  }
+  void load(BinaryReader& r, const std::string& name) {
+    r.view(name + ".params", params_);
+    if constexpr (has_batch_norm) r.view(name + ".running", running_);
+  }
 
  private:
   static Matrix<T> rows_of(const Matrix<T>& m, int n) {
@@ -233,6 +248,15 @@ class Network {
     const std::size_t w = std::size_t(ins[l]) * outs[l];
     const std::size_t b = param_offsets[l] + (bias ? w : 0);
     return Kokkos::subview(v, std::make_pair(b, b + (bias ? std::size_t(outs[l]) : w)));
+  }
+  static Vector<T> norm_slice(const Vector<T>& v, int l, bool beta) {
+    SAGIPS_REQUIRE(l >= 0 && l < num_layers && normed[l], "layer " << l << " is not batch-normalised");
+    const std::size_t b = param_offsets[l] + std::size_t(ins[l]) * outs[l] + outs[l] + (beta ? outs[l] : 0);
+    return Kokkos::subview(v, std::make_pair(b, b + std::size_t(outs[l])));
+  }
+  HostVector<double> running_of(int l) const {
+    const std::size_t b = Shape::running_offsets[l];
+    return Kokkos::subview(running_, std::make_pair(b, b + 2 * std::size_t(outs[l])));
   }
   T slope() const { return static_cast<T>(init_.leaky_slope); }
   void zero_layer_grads(int l) const {
@@ -264,6 +288,7 @@ class Network {
   // progress callback is set, a batch in progress_blocks_ blocks (so that the callback runs while the
   // device computes, block_progress.hpp); 0: the whole batch at once.
   int block_rows(const Context& c) const {
+    if (has_batch_norm) return 0;  // a normalised layer needs the whole batch at once
     if (!portable_) return row_block_;
     if (!c.progress) return 0;
     return std::max(detail::tile_rows, (c.rows + progress_blocks_ - 1) / progress_blocks_);
@@ -311,6 +336,12 @@ class Network {
     using Act = typename std::tuple_element_t<L, Layers>::activation;
     const ConstMatrix<T> x = L == 0 ? c.input : ConstMatrix<T>(rows_of(c.y[L == 0 ? 0 : L - 1], c.rows));
     const Matrix<T> y = rows_of(c.y[L], c.rows);
+    if constexpr (normed[L]) {  // z = x W^T + b, then act(gamma z_hat + beta); a rank without rows still reduces
+      if (c.rows > 0) detail::layer_forward<Identity, T>(portable_, x, weights(L), bias(L), y, slope());
+      detail::batch_norm_forward<Act, T>(y, c.norm[L], gamma(L), beta(L), running_of(L), norm_comm_, norm_cfg_,
+                                         training_, slope());
+      return;
+    }
     if (c.rows == 0) return;
     detail::layer_forward<Act, T>(portable_, x, weights(L), bias(L), y, slope());
   }
@@ -335,6 +366,19 @@ class Network {
     const bool upstream_in_g0 = upstream.data() == c.g0.data();
     const Matrix<T> dz = block(upstream_in_g0 ? c.g1 : c.g0, n, out);
     const Matrix<T> next = L == 0 ? dx : block(upstream_in_g0 ? c.g0 : c.g1, n, in);
+    if constexpr (normed[L]) {  // dz = dL/d(gamma z_hat + beta), then dL/dz through the normalisation
+      if (n > 0) detail::activation_backward_portable<Act, T>(upstream, y, dz, slope());
+      detail::batch_norm_backward<T>(dz, c.norm[L], gamma(L), gamma_grads(L), beta_grads(L), params, accumulate,
+                                     norm_comm_);
+      if (n == 0) {
+        if (params && !accumulate) zero_layer_grads(L);
+      } else {
+        detail::layer_backward<Identity, T>(portable_, dz, y, x, dz, weights(L), weight_grads(L), bias_grads(L), params,
+                                            accumulate, want_dx ? next : Matrix<T>(), c.partial, slope());
+      }
+      upstream = next;
+      return;
+    }
     if (n == 0) {  // no rows: nothing flows; an overwrite still leaves zero gradients
       if (params && !accumulate) zero_layer_grads(L);
       upstream = next;
@@ -377,6 +421,10 @@ class Network {
 
   InitConfig init_;
   Vector<T> params_, grads_;
+  HostVector<double> running_;  // batch norm's running mean and variance per normalised layer
+  NormComm norm_comm_;
+  BatchNormConfig norm_cfg_;
+  bool training_ = true;
   bool portable_;
   int row_block_ = 1024;
   int progress_blocks_ = 8;

@@ -46,6 +46,7 @@ struct TrainerConfig {
   double ema = 0.995;             // decay of the generator's weight average, which the estimates read (0: none)
   int disc_steps = 1;             // discriminator updates per generator update (the extra ones on fresh events)
   bool average_discriminator = false;  // also average the discriminator's gradients over a model's ranks
+  bool sync_batch_norm = true;    // batch-normalised layers reduce their statistics over the model's ranks
   bool poll_each_layer = false;   // drive the exchange between the discriminator's layers too (default: row blocks)
   std::uint64_t seed = 1;              // networks' initialisation and every random stream of training
   // Independent models: the ranks split into this many equal groups of consecutive ranks, each one
@@ -115,6 +116,9 @@ void for_each_option(C& c, Visit&& visit) {
                    at_least_one));
   visit(run.option(c.average_discriminator, "average_discriminator", "--average-discriminator",
                    "also average the discriminator's gradients over a model's ranks (default: each rank keeps its own)"));
+  visit(run.option(c.sync_batch_norm, "sync_batch_norm", "--sync-batch-norm,!--no-sync-batch-norm",
+                   "batch-normalised layers reduce their statistics over the model's ranks: the generator's, the "
+                   "discriminator's with --average-discriminator (--no-sync-batch-norm: each rank its own batch)"));
   visit(run.option(c.poll_each_layer, "poll_each_layer", "--poll-each-layer",
                    "drive the gradient exchange between the discriminator's layers too (default: between row blocks)")
             .operational());

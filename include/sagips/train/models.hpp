@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sagips/core/views.hpp"
+#include "sagips/nn/batch_norm.hpp"
 #include "sagips/optim/choice.hpp"
 #include "sagips/runtime/serialize.hpp"
 #include "sagips/train/broadcast.hpp"
@@ -29,7 +30,8 @@ class GanModels {
   GanModels(const TrainerConfig& c, std::uint64_t seed)
       : gen_opt_(Generator::num_params, c.generator_optimizer, settings(c.lr_generator, c)),
         disc_opt_(Discriminator::num_params, c.discriminator_optimizer, settings(c.lr_discriminator, c)),
-        use_ema_(c.ema > 0) {
+        use_ema_(c.ema > 0),
+        sync_batch_norm_(c.sync_batch_norm) {
     gen_.initialize(seed);
     disc_.initialize(seed + 0x9e3779b97f4a7c15ull);
     if (use_ema_) {
@@ -61,12 +63,19 @@ class GanModels {
   }
 
   // The first rank of comm hands its generator (its optimizer state, its EMA) to the others; the
-  // discriminators too when they are averaged (each rank keeps its own otherwise).
+  // discriminators too when they are averaged (each rank keeps its own otherwise). With
+  // --sync-batch-norm, batch-normalised layers reduce their statistics over comm: the generator's,
+  // and the discriminator's when it is averaged (statistics of different networks do not mix).
   void synchronize(MPI_Comm comm, bool discriminators) {
     broadcast_view(gen_.params(), comm);
     if (use_ema_) broadcast_view(ema_, comm);
     if (discriminators) broadcast_view(disc_.params(), comm);
     broadcast_state(gen_opt_, gen_section(), comm);
+    if (!sync_batch_norm_) return;
+    if constexpr (nn::has_batch_norm_v<Generator>) gen_.set_batch_norm_comm(comm);
+    if constexpr (nn::has_batch_norm_v<Discriminator>) {
+      if (discriminators) disc_.set_batch_norm_comm(comm);
+    }
   }
 
   void save(BinaryWriter& w) const {
@@ -101,6 +110,7 @@ class GanModels {
   Discriminator disc_;
   Optimizer gen_opt_, disc_opt_;
   bool use_ema_;
+  bool sync_batch_norm_;
   Vector<T> ema_;
 };
 

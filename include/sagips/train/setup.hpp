@@ -23,11 +23,16 @@ std::vector<std::string> objective_names() {
 }
 
 // The first problem (empty: none) with c and x for a trainer of Pipeline with these optimizers,
-// objectives and losses, on real data of data.extent(1) columns.
+// objectives and losses, on real data of data.extent(1) columns; generator_normalised: the generator
+// has batch-normalised layers.
 template <class Pipeline, class Optimizers, class Objectives, class T>
 std::string setup_problem(const TrainerConfig& c, const std::vector<std::string>& losses, const exchange::Config& x,
-                          HostMatrix<const T> data) {
+                          HostMatrix<const T> data, bool generator_normalised = false) {
   std::string problem = validate(c, losses, Optimizers::names(), objective_names<Objectives>());
+  if (problem.empty() && generator_normalised && c.generator_noise == 0)
+    problem = "generator_noise: the generator has batch-normalised layers, and with --generator-noise 0 its "
+              "batch is one row repeated (zero variance: every output would be its beta); give it noise "
+              "(--generator-noise 1) or drop the BatchNorm";
   if (problem.empty() && Pipeline::weighted && c.objective != objective::gan &&
       !objective::takes_weights<Objectives>(c.objective))
     problem = "objective: " + c.objective + " does not take weighted events, and this pipeline weights them "

@@ -293,7 +293,8 @@ class Trainer {
     watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
     const auto losses = loss::choice_names<Loss>();
     if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
-    check_all(comm, setup_problem<Pipeline, Optimizers, Objectives>(c, losses, x, data), "the trainer's set-up checks");
+    check_all(comm, setup_problem<Pipeline, Optimizers, Objectives>(c, losses, x, data, nn::has_batch_norm_v<Generator>),
+              "the trainer's set-up checks");
     return ModelPartition(comm, c.models);
   }
 
