@@ -39,22 +39,10 @@ FitResult minimize_lbfgs(const Nll& nll, const std::array<double, Nll::P>& start
   constexpr int P = Nll::P;
   using Vec = typename Nll::Vec;
   Eigen::VectorXd x0(P), lo(P), hi(P);
-  for (int j = 0; j < P; ++j) {
-    SAGIPS_REQUIRE(lower[j] < upper[j], "fit: bound " << j << " is empty: [" << lower[j] << ", " << upper[j] << "]");
-    lo[j] = lower[j];
-    hi[j] = upper[j];
-    x0[j] = std::min(std::max(start[j], lower[j]), upper[j]);
-  }
+  detail::box_and_start(start, lower, upper, lo, hi, x0);
+  if (nll.events() == 0) return detail::no_events(x0.data(), P);
   FitResult r;
   r.events = nll.events();
-  if (r.events == 0) {
-    r.value.assign(x0.data(), x0.data() + P);
-    r.sigma.assign(P, 0.0);
-    r.at_bound.assign(P, false);
-    r.covariance = Eigen::MatrixXd::Zero(P, P);
-    r.status = "no events";
-    return r;
-  }
   // The likelihood is global already: no further sum over ranks.
   auto objective = [&](const Eigen::VectorXd& x, Eigen::VectorXd& grad) {
     Vec p = x, g;

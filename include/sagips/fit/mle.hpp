@@ -59,6 +59,31 @@ Eigen::Matrix<double, Nll::P, Nll::P> hessian(const Nll& nll, const typename Nll
   return 0.5 * (h + h.transpose());
 }
 
+// The box [lower, upper] (each bound checked non-empty) and the start projected into it, into vectors
+// of the fit's own type (Eigen fixed or dynamic, sized P).
+template <std::size_t P, class V>
+void box_and_start(const std::array<double, P>& start, const std::array<double, P>& lower,
+                   const std::array<double, P>& upper, V& lo, V& hi, V& p) {
+  for (std::size_t j = 0; j < P; ++j) {
+    SAGIPS_REQUIRE(lower[j] < upper[j], "fit: bound " << j << " is empty: [" << lower[j] << ", " << upper[j] << "]");
+    lo[j] = lower[j];
+    hi[j] = upper[j];
+    p[j] = std::min(std::max(start[j], lower[j]), upper[j]);
+  }
+}
+
+// Nothing to fit: the start, no uncertainties, and a status that says so (a flat likelihood is not a
+// minimum).
+inline FitResult no_events(const double* p, int P) {
+  FitResult r;
+  r.value.assign(p, p + P);
+  r.sigma.assign(P, 0.0);
+  r.at_bound.assign(P, false);
+  r.covariance = Eigen::MatrixXd::Zero(P, P);
+  r.status = "no events";
+  return r;
+}
+
 // Whether parameter j sits at a bound of the box with the gradient pushing outward.
 template <class Vec>
 bool held_at_bound(const Vec& p, const Vec& g, const Vec& lo, const Vec& hi, int j) {
@@ -103,22 +128,10 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
   constexpr int P = Nll::P;
   using Vec = typename Nll::Vec;
   Vec lo, hi, p;
-  for (int j = 0; j < P; ++j) {
-    SAGIPS_REQUIRE(lower[j] < upper[j], "fit: bound " << j << " is empty: [" << lower[j] << ", " << upper[j] << "]");
-    lo[j] = lower[j];
-    hi[j] = upper[j];
-    p[j] = std::min(std::max(start[j], lower[j]), upper[j]);
-  }
+  detail::box_and_start(start, lower, upper, lo, hi, p);
+  if (nll.events() == 0) return detail::no_events(p.data(), P);
   FitResult r;
   r.events = nll.events();
-  if (r.events == 0) {  // nothing to fit: say so rather than report a flat likelihood as a minimum
-    r.value.assign(p.data(), p.data() + P);
-    r.sigma.assign(P, 0.0);
-    r.at_bound.assign(P, false);
-    r.covariance = Eigen::MatrixXd::Zero(P, P);
-    r.status = "no events";
-    return r;
-  }
   Vec g;
   double f = nll.evaluate(p, &g);
   // Every rank has the same value (the likelihood is reduced), so this is a collective verdict.

@@ -45,12 +45,14 @@ std::string setup_problem(const TrainerConfig& c, const std::vector<std::string>
 }
 
 // A sample distance's settings; a kernel bandwidth of 0 becomes the median distance between real
-// events (the same on every rank: every rank holds the same data).
+// events (the same on every rank: every rank holds the same data), computed only when a distance
+// trains the generator (with the discriminator nothing reads it).
 template <class T>
 objective::Settings objective_settings(const TrainerConfig& c, HostMatrix<const T> data) {
   objective::Settings s;
   s.slices = c.slices;
-  s.bandwidth = c.kernel_bandwidth > 0 ? c.kernel_bandwidth : objective::median_distance<T>(data);
+  if (c.kernel_bandwidth > 0) s.bandwidth = c.kernel_bandwidth;
+  else if (c.objective != objective::gan) s.bandwidth = objective::median_distance<T>(data);
   return s;
 }
 
