@@ -21,33 +21,22 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks", "common"))
+from run_job import run_logged  # noqa: E402
 TRUTH = [0.5, 3.0, 0.3, 4.0, 0.75]  # Proxy2D::truth()
 GOALS = {"mean": 0.5, "std": (0.6, 1.5)}
 
 
 def run_one(args, seed, folder, extra):
-    cmd = ["mpirun", "-np", str(args.ranks), os.path.join(args.build, "examples/05_proxy2d/proxy2d"),
-           "--real-events", str(args.real_events), "--steps", str(args.steps),
-           "--param-samples", str(args.param_samples), "--data-seed", str(seed), "--seed", str(seed),
-           "--checkpoint-every", "0", "--output", folder] + extra
-    env = dict(os.environ, SAGIPS_PROGRESS="lines", OMPI_MCA_rmaps_base_oversubscribe="1",
-               OMPI_MCA_mpi_yield_when_idle="1", OMPI_MCA_btl_vader_single_copy_mechanism="none")
-    if os.geteuid() == 0:
-        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-    os.makedirs(folder, exist_ok=True)
-    start = time.time()
-    with open(os.path.join(folder, "log.txt"), "w") as log:
-        rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    wall = time.time() - start
+    rc, wall = run_logged(args.ranks, os.path.join(args.build, "examples/05_proxy2d/proxy2d"),
+                          ["--real-events", str(args.real_events), "--steps", str(args.steps),
+                           "--param-samples", str(args.param_samples), "--data-seed", str(seed), "--seed", str(seed),
+                           "--checkpoint-every", "0", "--output", folder] + extra, folder)
     if rc != 0:
         sys.exit(f"calibrate: experiment {seed} failed (rc {rc}); see {folder}/log.txt")
-    with open(os.path.join(folder, "wall_seconds"), "w") as f:
-        f.write(f"{wall:.1f}\n")
     return wall
 
 

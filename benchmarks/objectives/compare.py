@@ -12,32 +12,22 @@ Resumable: an objective whose summary.json exists is read, not run again. Not pa
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks", "common"))
+from run_job import run_logged  # noqa: E402
 
 
 def run(args, objective, folder):
     summary = os.path.join(folder, "summary.json")
     if not os.path.exists(summary):
         program = args.program or os.path.join(args.build, "examples/05_proxy2d/proxy2d")
-        cmd = ["mpirun", "-np", str(args.ranks), program,
-               "--objective", objective, "--steps", str(args.steps), "--real-events", str(args.real_events),
-               "--checkpoint-every", "0", "--output", folder] + args.extra
-        env = dict(os.environ, SAGIPS_PROGRESS="lines", OMPI_MCA_rmaps_base_oversubscribe="1",
-                   OMPI_MCA_mpi_yield_when_idle="1", OMPI_MCA_btl_vader_single_copy_mechanism="none")
-        if os.geteuid() == 0:
-            env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-        os.makedirs(folder, exist_ok=True)
-        start = time.time()
-        with open(os.path.join(folder, "log.txt"), "w") as log:
-            rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        rc, _ = run_logged(args.ranks, program,
+                           ["--objective", objective, "--steps", str(args.steps), "--real-events", str(args.real_events),
+                            "--checkpoint-every", "0", "--output", folder] + args.extra, folder)
         if rc != 0:
             sys.exit(f"compare: --objective {objective} failed (rc {rc}); see {folder}/log.txt")
-        with open(os.path.join(folder, "wall_seconds"), "w") as f:
-            f.write(f"{time.time() - start:.1f}\n")
     with open(summary) as f:
         s = json.load(f)
     with open(os.path.join(folder, "wall_seconds")) as f:
