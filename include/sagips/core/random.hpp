@@ -7,8 +7,12 @@
 // (Kokkos' random pools hand states to threads in an order that varies on GPUs, and their state
 // cannot be saved through the public API; that is why sagips does not use them.)
 //
-// Keys separate the streams: stream_key(seed, rank, purpose, step) gives each rank, each consumer
-// (generator noise, sampler, smearing, data indices, ...) and each step its own sequence.
+// Keys separate the streams: stream_key(seed, stream, purpose, step) gives each stream (a training
+// step keys it by the model, so that every rank of a model draws from one sequence), each consumer
+// (generator noise, sampler, smearing, data indices, ...) and each step its own sequence. A counter
+// offset places a rank's draws in that sequence: the ranks of a model holding parameter sets
+// [first_set, first_set + B) draw exactly what one rank holding all of them would draw for those sets,
+// which is what makes a step independent of the rank count (docs/training.md, "Loss integrity").
 
 #include <Kokkos_Core.hpp>
 #include <cstdint>
@@ -53,12 +57,15 @@ inline std::uint64_t stream_key(std::uint64_t seed, std::uint64_t rank, Purpose 
   return stream_key(seed, rank, static_cast<std::uint64_t>(purpose), step);
 }
 
-// The keys of one training step on one rank: each consumer asks for its own stream.
+// The keys of one training step on one rank: each consumer asks for its own stream. stream: the
+// model's index (or any other label of an independent sequence); first_set: the global index of this
+// rank's first parameter set among its model's, the offset of its counters (0 on a model's first rank).
 struct StepKeys {
   std::uint64_t seed = 0;
-  std::uint64_t rank = 0;
+  std::uint64_t stream = 0;
   std::uint64_t step = 0;
-  std::uint64_t key(Purpose purpose) const { return stream_key(seed, rank, purpose, step); }
+  std::uint64_t first_set = 0;
+  std::uint64_t key(Purpose purpose) const { return stream_key(seed, stream, purpose, step); }
 };
 
 struct Bits4 {
@@ -89,23 +96,29 @@ KOKKOS_INLINE_FUNCTION Bits4 philox4x32_10(std::uint32_t c0, std::uint32_t c1, s
 class CounterRng {
  public:
   KOKKOS_INLINE_FUNCTION CounterRng() = default;
-  KOKKOS_INLINE_FUNCTION explicit CounterRng(std::uint64_t key) : key_(key) {}
-  explicit CounterRng(const StepKeys& keys, Purpose purpose) : key_(keys.key(purpose)) {}
+  // offset: added to every counter, so that counter i of this generator is counter offset + i of the
+  // stream (a rank's place in its model's sequence).
+  KOKKOS_INLINE_FUNCTION explicit CounterRng(std::uint64_t key, std::uint64_t offset = 0) : key_(key), offset_(offset) {}
+  CounterRng(const StepKeys& keys, Purpose purpose, std::uint64_t offset = 0) : key_(keys.key(purpose)), offset_(offset) {}
   KOKKOS_INLINE_FUNCTION std::uint64_t key() const { return key_; }
+  KOKKOS_INLINE_FUNCTION std::uint64_t offset() const { return offset_; }
 
-  KOKKOS_INLINE_FUNCTION Bits4 bits(std::uint64_t counter, std::uint32_t block = 0) const {
+  // counter: a row's index (the offset is added to it); sub: further draws of the same row (a
+  // stage that needs several per event takes them here, so rows stay one counter apart).
+  KOKKOS_INLINE_FUNCTION Bits4 bits(std::uint64_t counter, std::uint32_t block = 0, std::uint32_t sub = 0) const {
+    counter += offset_;
     return philox4x32_10(static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
-                         block, 0u, static_cast<std::uint32_t>(key_),
+                         block, sub, static_cast<std::uint32_t>(key_),
                          static_cast<std::uint32_t>(key_ >> 32));
   }
 
-  // Four uniforms in the open interval (0, 1) for this counter.
-  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, float (&u)[4]) const {
-    const Bits4 b = bits(counter);
+  // Four uniforms in the open interval (0, 1) for this counter (and sub-draw).
+  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, float (&u)[4], std::uint32_t sub = 0) const {
+    const Bits4 b = bits(counter, 0, sub);
     for (int i = 0; i < 4; ++i) u[i] = (static_cast<float>(b.w[i] >> 8) + 0.5f) * 0x1.0p-24f;
   }
-  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, double (&u)[4]) const {
-    const Bits4 a = bits(counter, 0), b = bits(counter, 1);
+  KOKKOS_INLINE_FUNCTION void uniform4(std::uint64_t counter, double (&u)[4], std::uint32_t sub = 0) const {
+    const Bits4 a = bits(counter, 0, sub), b = bits(counter, 1, sub);
     for (int i = 0; i < 4; ++i) {
       const std::uint32_t hi = i < 2 ? a.w[2 * i] : b.w[2 * (i - 2)];
       const std::uint32_t lo = i < 2 ? a.w[2 * i + 1] : b.w[2 * (i - 2) + 1];
@@ -115,9 +128,9 @@ class CounterRng {
   }
   // Four standard normals for this counter (Box-Muller on the four uniforms).
   template <class T>
-  KOKKOS_INLINE_FUNCTION void normal4(std::uint64_t counter, T (&z)[4]) const {
+  KOKKOS_INLINE_FUNCTION void normal4(std::uint64_t counter, T (&z)[4], std::uint32_t sub = 0) const {
     T u[4];
-    uniform4(counter, u);
+    uniform4(counter, u, sub);
     const T two_pi = T(6.283185307179586476925286766559);
     for (int i = 0; i < 4; i += 2) {
       const T r = math::sqrt(T(-2) * math::log(u[i]));
@@ -154,22 +167,28 @@ class CounterRng {
 
  private:
   std::uint64_t key_ = 0;
+  std::uint64_t offset_ = 0;
 };
 
-// Standard normals into a [rows, cols] matrix: element (i, j) from counter block (i cols + j) / 4,
-// so the values depend only on the stream and the shape (any backend, any thread count).
+// Standard normals into a [rows, cols] matrix that is rows [first_row, first_row + rows) of a larger
+// one: its element (g, j) is component e % 4 of counter block e / 4, e = g cols + j, so the values
+// depend only on the stream, the width and the global row (any backend, any thread count, any split
+// of the rows over ranks).
 template <class T>
-void fill_normal(Matrix<T> m, CounterRng rng) {
-  const int cols = static_cast<int>(m.extent(1));
-  const int rows = static_cast<int>(m.extent(0));
-  const int blocks = (rows * cols + 3) / 4;
+void fill_normal(Matrix<T> m, CounterRng rng, std::uint64_t first_row = 0) {
+  const std::uint64_t cols = m.extent(1);
+  const std::uint64_t first = first_row * cols, last = first + m.extent(0) * cols;  // global elements
+  if (first == last) return;
+  const std::uint64_t b0 = first / 4, blocks = (last + 3) / 4 - b0;
   Kokkos::parallel_for(
-      "sagips::fill_normal", Kokkos::RangePolicy<ExecSpace>(0, blocks), KOKKOS_LAMBDA(int b) {
+      "sagips::fill_normal", Kokkos::RangePolicy<ExecSpace>(0, static_cast<std::int64_t>(blocks)),
+      KOKKOS_LAMBDA(std::int64_t b) {
         T z[4];
-        rng.normal4(static_cast<std::uint64_t>(b), z);
-        for (int k = 0; k < 4; ++k) {
-          const int e = 4 * b + k;
-          if (e < rows * cols) m(e / cols, e % cols) = z[k];
+        const std::uint64_t block = b0 + static_cast<std::uint64_t>(b);
+        rng.normal4(block, z);
+        for (std::uint64_t k = 0; k < 4; ++k) {
+          const std::uint64_t e = 4 * block + k;
+          if (e >= first && e < last) m((e - first) / cols, (e - first) % cols) = z[k];
         }
       });
 }

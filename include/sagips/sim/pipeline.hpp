@@ -99,6 +99,7 @@ class BasicPipeline {
   // Checks::deferred leaves that verdict to check() (a training step asks for it where it waits
   // anyway, so that no forward waits for the device). The stages then run on whatever the sampler
   // made of such values; a stage must not index memory with an event's value unclamped.
+  // keys.first_set: the global index of p's first row among the sets of the step (random.hpp).
   Output forward(ConstMatrix<T> p, int events_per_set, const random::StepKeys& keys, bool jacobian = true,
                  Checks checks = Checks::now) {
     check();  // a deferred verdict nobody asked for is never lost
@@ -108,6 +109,9 @@ class BasicPipeline {
     SAGIPS_REQUIRE(events_per_set > 0, "pipeline: " << events_per_set << " events per parameter set");
     sets_ = static_cast<int>(p.extent(0));
     const int n = sets_ * events_per_set;
+    // This rank's events are events [first_event, first_event + n) of its model's step: the sampler's
+    // and the stages' counters start there.
+    const std::uint64_t first_event = keys.first_set * static_cast<std::uint64_t>(events_per_set);
     if (static_cast<int>(events_.extent(0)) != n) {
       events_ = Matrix<T>("sagips::sim::events", n, event_dim);
       if constexpr (weighted) weights_ = Vector<T>("sagips::sim::weights", n);
@@ -115,12 +119,12 @@ class BasicPipeline {
     if constexpr (weighted) Kokkos::deep_copy(ExecSpace(), weights_, T(1));
     // (Only with a theory that meets the contract: otherwise check_theory's message is the only one.)
     if constexpr (theory_holds)
-      sampler_.forward(p, events_per_set, random::CounterRng(keys.key(random::Purpose::sampler)), events_, weights_,
-                       jacobian);
+      sampler_.forward(p, events_per_set, random::CounterRng(keys.key(random::Purpose::sampler), first_event), events_,
+                       weights_, jacobian);
     if (checks == Checks::now) check();
     counts_[0] = n;
     const std::uint64_t stage_key = keys.key(random::Purpose::detector);
-    forward_stages(stage_key, std::index_sequence_for<Stages...>{});
+    forward_stages(stage_key, first_event, std::index_sequence_for<Stages...>{});
     const int count = counts_.back();
     Output out;
     out.events = Kokkos::subview(events_, std::make_pair(0, count), Kokkos::ALL);
@@ -161,11 +165,14 @@ class BasicPipeline {
   }
 
  private:
+  // (A stage after one that rejects events sees them renumbered: its counters are this rank's positions
+  // among the kept events, so its draws depend on how the model's sets are split over ranks.)
   template <std::size_t... S>
-  void forward_stages(std::uint64_t key, std::index_sequence<S...>) {
+  void forward_stages(std::uint64_t key, std::uint64_t first_event, std::index_sequence<S...>) {
     ((counts_[S + 1] = std::get<S>(stages_).forward(events_, weights_, counts_[S],
-                                                     random::CounterRng(random::mix64(key ^ (S + 1))))),
+                                                     random::CounterRng(random::mix64(key ^ (S + 1)), first_event))),
      ...);
+    (void)key, (void)first_event;  // (a pipeline without stages)
   }
   template <std::size_t... S>
   void vjp_stages(std::index_sequence<S...>) {

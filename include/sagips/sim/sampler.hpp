@@ -10,8 +10,10 @@
 //   4. void forward(ConstMatrix<T> p, int m, random::CounterRng rng, Matrix<T> events, Vector<T> weights,
 //                   bool jacobian):
 //      m events for each parameter set p(b, :) into rows [b m, (b + 1) m) of events; event i draws
-//      its random numbers from rng with counter i (or a fixed function of i), so that a forward
-//      repeated with the same rng gives the same events; the weights (a weighted sampler) are
+//      its random numbers from rng with counter i (several per event through the sub-draw argument,
+//      rng.uniform4(i, u, t)), so that a forward repeated with the same rng gives the same events and
+//      a rank's events continue its model's sequence (rng's counters start at the rank's first
+//      event); the weights (a weighted sampler) are
 //      multiplied into `weights`, which the pipeline sets to 1 (an unweighted pipeline passes none);
 //      with jacobian false, the vjp will not be asked for (the forward may skip what it keeps for it);
 //   5. void vjp(ConstMatrix<T> d_events, ConstVector<T> d_weights, Matrix<T> d_p):

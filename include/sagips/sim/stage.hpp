@@ -12,8 +12,10 @@
 //   3. int forward(Matrix<T> events, Vector<T> weights, int count, random::CounterRng rng):
 //      rewrites rows [0, count) of events (and of weights, when weights.extent(0) > 0) in place and
 //      returns the new count (<= count: dropped events are removed by compacting the kept ones to the
-//      front, see Compactor); row i draws its random numbers from rng with counter i (or a fixed
-//      function of i), so a forward repeated with the same rng gives the same events;
+//      front, see Compactor); row i draws its random numbers from rng with counter i (several per
+//      row through the sub-draw argument: rng.uniform4(i, u, t)), so a forward repeated with the
+//      same rng gives the same events, and a rank's rows continue its model's sequence (the pipeline
+//      gives each rank an rng whose counters start at its first event);
 //   4. void vjp(Matrix<T> d_events, Vector<T> d_weights, int count_before, int count_after):
 //      after a forward, in place, dL/d(output rows [0, count_after)) into dL/d(input rows
 //      [0, count_before)); d_weights is empty exactly when forward's weights were;

@@ -215,13 +215,13 @@ struct Background {
       Kokkos::parallel_for(
           "sagips::sim::background", Kokkos::RangePolicy<ExecSpace>(0, count), KOKKOS_LAMBDA(int i) {
             T u[4];
-            rng.uniform4(static_cast<std::uint64_t>(i) * (tries + 1), u);
+            rng.uniform4(static_cast<std::uint64_t>(i), u);
             replaced(i) = u[0] < f ? 1 : 0;
             if (!replaced(i)) return;
             T x[D];
             for (int t = 1; t <= tries; ++t) {  // candidates from the box until one is accepted
               T v[4];
-              rng.uniform4(static_cast<std::uint64_t>(i) * (tries + 1) + t, v);
+              rng.uniform4(static_cast<std::uint64_t>(i), v, static_cast<std::uint32_t>(t));
               for (int d = 0; d < D; ++d) x[d] = lo[d] + v[d] * width[d];
               if (v[3] * bound <= shape(x)) break;
             }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sagips/options/option.hpp"
+#include "sagips/sim/shard_layout.hpp"
 
 namespace sagips::train {
 
@@ -56,6 +57,9 @@ struct TrainerConfig {
   // -- the data
   std::uint64_t data_seed = 12345;     // the data's shuffle into shards, bootstraps, generated data
   double shard_fraction = 0;      // fraction of the data each rank of a model holds; 0: 1/ranks (all data, disjoint)
+  // split: each rank's batch from its whole shard; strata: each parameter set's events from its own
+  // stratum, so that a step does not depend on the rank count (sim/shard.hpp, docs/training.md)
+  sim::ShardLayout shard_layout = sim::ShardLayout::split;
   bool bootstrap = true;          // several independent models each train on their own resample of the data
   // -- outputs (may change on resume)
   std::string output_dir = "sagips-out";
@@ -132,6 +136,11 @@ void for_each_option(C& c, Visit&& visit) {
                     "seed of the data's shuffle into shards, of bootstraps and of generated data", any_seed));
   visit(data.option(c.shard_fraction, "shard_fraction", "--shard-fraction",
                     "fraction of the real data each rank of a model holds (disjoint); 0: 1/ranks", fraction));
+  visit(data.option(c.shard_layout, "shard_layout", "--shard-layout",
+                    "split: each rank's real batch drawn from its whole shard; strata: each parameter set's from its "
+                    "own stratum of the data, so a step does not depend on the rank count",
+                    o::Names<sim::ShardLayout>{"shard layout", {{"split", sim::ShardLayout::split},
+                                                                {"strata", sim::ShardLayout::strata}}}));
   visit(data.option(c.bootstrap, "bootstrap", "--bootstrap,!--no-bootstrap",
                     "with several independent models (--models), each trains on its own resample of the data, so "
                     "their spread is the statistical uncertainty"));

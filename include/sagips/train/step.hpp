@@ -17,6 +17,11 @@
 // the step's exchanges with a gradient that counts as not finite, and its verdict in the vote tells
 // every rank, which then stop together naming the reason (train/stop.hpp).
 //
+// Weighted fake events are normalised by the weight sum of the model's whole step (one all-reduce of
+// three numbers, train/weighted_means.hpp), so that the losses are weighted means and a step does not
+// depend on the rank count; the random streams are the model's, each rank drawing its own sets' part
+// (core/random.hpp), and with --shard-layout strata the real events are too (sim/shard.hpp).
+//
 // With a sample distance as the objective (TrainerConfig::objective other than "gan", docs/objectives.md)
 // the step has no discriminator: fake events -> a real batch of as many events from the shard -> the
 // distance and its gradient -> back through the pipeline and the generator -> the exchange, the vote
@@ -51,66 +56,47 @@
 #include "sagips/train/phases.hpp"
 #include "sagips/train/schedule.hpp"
 #include "sagips/train/step_outcome.hpp"
+#include "sagips/train/step_state.hpp"
+#include "sagips/train/weighted_means.hpp"
 
 namespace sagips::train {
 
 template <class Pipeline, class Generator, class Discriminator, class Loss, class Optimizers = optim::Builtin,
           class Objectives = objective::Builtin>
-class GanStep {
+class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optimizers> {
  public:
   using T = typename Generator::value_type;
   static constexpr int P = Pipeline::num_params;
   static constexpr int D = Pipeline::event_dim;
   using Models = GanModels<Generator, Discriminator, Optimizers>;
-  using Fake = decltype(std::declval<Pipeline&>().forward(std::declval<ConstMatrix<T>>(), 1,
-                                                          std::declval<const random::StepKeys&>()));
-
+  using Fake = typename StepState<Pipeline, Generator, Discriminator, Loss, Optimizers>::Fake;
+  using Means = WeightedMeans<T>;
+  using Sums = typename Means::Sums;
   using Distance = objective::Chosen<Objectives, T, D>;
+  using StepState<Pipeline, Generator, Discriminator, Loss, Optimizers>::fill_noise;
 
-  // settings: the sample distance's, when cfg.objective names one.
+  // model: the model's training ranks (weighted events are normalised over them); settings: the sample
+  // distance's, when cfg.objective names one.
   GanStep(const TrainerConfig& c, Pipeline pipeline, sim::ParameterScaling<T, P> scaling, Loss loss,
-          const Models& models, const objective::Settings& settings = {})
-      : cfg_(c), pipeline_(std::move(pipeline)), scaling_(scaling), loss_(std::move(loss)) {
+          const Models& models, MPI_Comm model, const objective::Settings& settings = {})
+      : Base(c, std::move(pipeline), scaling, std::move(loss), models, model) {
     if (c.objective != objective::gan) distance_ = std::make_unique<Distance>(c.objective, settings);
-    const int B = c.param_samples, N = c.param_samples * c.events_per_sample;
-    gen_ctx_ = models.generator().make_context(B);
-    fake_ctx_ = models.discriminator().make_context(N);
-    real_ctx_ = models.discriminator().make_context(N);
-    noise_ = Matrix<T>("sagips::train::noise", B, Generator::in_width);
-    params_ = Matrix<T>("sagips::train::params", B, P);
-    d_params_ = Matrix<T>("sagips::train::d_params", B, P);
-    d_unit_ = Matrix<T>("sagips::train::d_unit", B, P);
-    d_out_fake_g_ = Matrix<T>("sagips::train::d_out_fake_g", N, 1);
-    d_out_fake_d_ = Matrix<T>("sagips::train::d_out_fake_d", N, 1);
-    d_out_real_ = Matrix<T>("sagips::train::d_out_real", N, 1);
-    d_events_ = Matrix<T>("sagips::train::d_events", N, D);
-    d_weights_ = Vector<T>("sagips::train::d_weights", N);
-    real_ = Matrix<T>("sagips::train::real_batch", N, D);
-    loss_g_ = loss::DeviceValue<T>("sagips::train::loss_g");
-    loss_d_fake_ = loss::DeviceValue<T>("sagips::train::loss_d_fake");
-    loss_d_real_ = loss::DeviceValue<T>("sagips::train::loss_d_real");
-    loss_unread_ = loss::DeviceValue<T>("sagips::train::loss_unread");
-    losses_ = Kokkos::View<double*, MemSpace>("sagips::train::step_losses", 2);
   }
 
-  Pipeline& pipeline() { return pipeline_; }
-  const sim::ParameterScaling<T, P>& scaling() const { return scaling_; }
-
-  // One step of this rank (see the top of this file). exchange: the generator's; disc_exchange: the
-  // discriminators' average (--average-discriminator), or null. rank: this rank's index in `comm`, the
-  // key of its random streams.
+  // One step of this rank (see the top of this file). keys: the step's random streams, with this
+  // rank's place among its model's parameter sets (keys.first_set); exchange: the generator's;
+  // disc_exchange: the discriminators' average (--average-discriminator), or null.
   template <class GenExchange, class DiscExchange>
-  StepOutcome run(long step, int rank, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
+  StepOutcome run(const random::StepKeys& keys, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
                   const sim::EventShard<T>& shard, MPI_Comm workers, const Schedule& schedule, PhaseTimes& times) {
-    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(step)};
+    const long step = static_cast<long>(keys.step);
     PhaseClock clock(cfg_.profile);
     auto& gen = m.generator();
     auto& disc = m.discriminator();
-    if (distance_) return distance_run(step, rank, m, exchange, disc_exchange, shard, workers, schedule, times);
+    if (distance_) return distance_run(keys, m, exchange, disc_exchange, shard, workers, schedule, times);
     StepOutcome out;
     problem_.clear();
-    for (int j = 1; j < cfg_.disc_steps; ++j)
-      extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
+    for (int j = 1; j < cfg_.disc_steps; ++j) extra_discriminator_update(keys, j, m, disc_exchange, shard, schedule);
 
     // Generator: noise -> unit outputs u -> physics parameters p.
     fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
@@ -124,23 +110,40 @@ class GanStep {
     // then, when everything is enqueued (a device never waits for it mid-step). When it refuses this
     // step's parameters, the rank still takes part in the step's exchanges and vote, and every rank
     // learns it.
+    // Weighted events: the loss kernels sum (normalizer 1) and the model's weight sum normalises them
+    // between the two parts (train/weighted_means.hpp); every rank reaches that all-reduce.
     int n = 0;
     Vector<T> d_weights;
+    Sums mine, all;
+    const auto d_out_g = [&] { return Kokkos::subview(d_out_fake_g_, std::make_pair(0, n), Kokkos::ALL); };
+    const auto d_out_fd = [&] { return Kokkos::subview(d_out_fake_d_, std::make_pair(0, n), Kokkos::ALL); };
     if (problem_.empty())
       guard(step, [&] {
         const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, true, sim::Checks::deferred);
         n = fake.count;
         times.pipeline += clock.lap();
-        const auto rows = std::make_pair(0, n);
-        const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
-        const T norm = static_cast<T>(n);
-        const auto d_out_g = Kokkos::subview(d_out_fake_g_, rows, Kokkos::ALL);
-        const auto d_events = Kokkos::subview(d_events_, rows, Kokkos::ALL);
-        if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, rows);
-        loss::evaluate_to(loss_, loss_g_, o_fake, loss::Label::real, fake.weights, norm, d_out_g, d_weights);
-        const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
-        loss::evaluate_to(loss_, loss_d_fake_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
-        disc.backward_split(fake_ctx_, d_out_g, d_events, d_out_fd, nn::ParamGrad::overwrite);
+        const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, std::make_pair(0, n), Kokkos::ALL));
+        const T norm = Pipeline::weighted ? T(1) : static_cast<T>(n);
+        if (fake.weights.extent(0) > 0) d_weights = Kokkos::subview(d_weights_, std::make_pair(0, n));
+        loss::evaluate_to(loss_, loss_g_, o_fake, loss::Label::real, fake.weights, norm, d_out_g(), d_weights);
+        loss::evaluate_to(loss_, loss_d_fake_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd(), Vector<T>());
+        if constexpr (Pipeline::weighted) {
+          pipeline_.check();  // (a refused density's reason, before its weights reach the sums)
+          mine = Means::local(fake.weights, loss_g_, loss_d_fake_);
+        }
+      });
+    if constexpr (Pipeline::weighted) {
+      all = means_.over_model(problem_.empty() ? mine : Sums{});
+      if (problem_.empty()) problem_ = Means::problem(all, step);
+    }
+    if (problem_.empty())
+      guard(step, [&] {
+        if constexpr (Pipeline::weighted) {
+          means_.normalise_generator(all, loss_g_, d_out_g(), d_weights);
+          means_.normalise_discriminator(mine, all, disc_exchange != nullptr, loss_d_fake_, d_out_fd());
+        }
+        const auto d_events = Kokkos::subview(d_events_, std::make_pair(0, n), Kokkos::ALL);
+        disc.backward_split(fake_ctx_, d_out_g(), d_events, d_out_fd(), nn::ParamGrad::overwrite);
         times.discriminator += clock.lap();
         pipeline_.vjp(d_events, d_weights, d_params_);
         scaling_.vjp(d_params_, d_unit_);
@@ -162,7 +165,7 @@ class GanStep {
     // The discriminator's real half, on this rank's shard, while the exchange flies.
     real_ctx_.progress = [&exchange] { exchange.test(); };
     real_ctx_.progress_each_layer = cfg_.poll_each_layer;
-    shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+    draw_real(shard, n, keys);
     const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
     const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
     loss::evaluate_to(loss_, loss_d_real_, o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
@@ -202,10 +205,10 @@ class GanStep {
 
   // One step against a sample distance (see the top of this file).
   template <class GenExchange, class DiscExchange>
-  StepOutcome distance_run(long step, int rank, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
+  StepOutcome distance_run(const random::StepKeys& keys, Models& m, GenExchange& exchange, DiscExchange* disc_exchange,
                            const sim::EventShard<T>& shard, MPI_Comm workers, const Schedule& schedule,
                            PhaseTimes& times) {
-    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(step)};
+    const long step = static_cast<long>(keys.step);
     PhaseClock clock(cfg_.profile);
     auto& gen = m.generator();
     StepOutcome out;
@@ -219,7 +222,7 @@ class GanStep {
       n = fake.count;
       times.pipeline += clock.lap();
       const auto rows = std::make_pair(0, n);
-      shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
+      draw_real(shard, n, keys);
       const bool weighted = fake.weights.extent(0) > 0;
       const Vector<T> d_weights = weighted ? Vector<T>(Kokkos::subview(d_weights_, rows)) : Vector<T>();
       const ConstVector<T> weights = weighted ? ConstVector<T>(Kokkos::subview(fake.weights, rows)) : ConstVector<T>();
@@ -263,122 +266,67 @@ class GanStep {
   // top bits of the step, so every update draws its own events. (A discriminator that became
   // non-finite makes the generator's gradient non-finite at the main step, where the vote sees it.)
   template <class DiscExchange>
-  void extra_discriminator_update(long step, int j, int rank, Models& m, DiscExchange* disc_exchange,
+  void extra_discriminator_update(const random::StepKeys& step_keys, int j, Models& m, DiscExchange* disc_exchange,
                                   const sim::EventShard<T>& shard, const Schedule& schedule) {
-    const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank),
-                                static_cast<std::uint64_t>(step) | (static_cast<std::uint64_t>(j) << 48)};
+    const long step = static_cast<long>(step_keys.step);
+    random::StepKeys keys = step_keys;
+    keys.step |= static_cast<std::uint64_t>(j) << 48;
     auto& disc = m.discriminator();
-    if (!problem_.empty()) {  // this step was refused: only the collective part, with nothing to add
-      Kokkos::deep_copy(ExecSpace(), disc.grads(), T(0));
-      if (disc_exchange) {
-        disc_exchange->start(disc.grads(), step);
-        disc_exchange->finish();
-      }
-      return;
+    const bool shared = disc_exchange != nullptr;
+    int n = 0;
+    Sums mine, all;
+    const auto d_out_fd = [&] { return Kokkos::subview(d_out_fake_d_, std::make_pair(0, n), Kokkos::ALL); };
+    if (problem_.empty()) {  // (else an earlier update refused this step: only the collective parts follow)
+      fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
+      scaling_.forward(m.generator().forward(gen_ctx_, noise_), params_);
+      guard(step, [&] {
+        const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false, sim::Checks::deferred);
+        n = fake.count;
+        const T norm = Pipeline::weighted ? T(1) : static_cast<T>(n);
+        const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, std::make_pair(0, n), Kokkos::ALL));
+        loss::evaluate_to(loss_, loss_unread_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd(), Vector<T>());
+        if constexpr (Pipeline::weighted) {
+          pipeline_.check();
+          mine = Means::local(fake.weights, loss::DeviceValue<T>(), loss_unread_);
+        }
+      });
     }
-    fill_noise(noise_, keys, random::Purpose::generator_noise, cfg_.generator_noise);
-    scaling_.forward(m.generator().forward(gen_ctx_, noise_), params_);
-    guard(step, [&] {
-      const Fake fake = pipeline_.forward(params_, cfg_.events_per_sample, keys, false, sim::Checks::deferred);
-      const int n = fake.count;
-      const auto rows = std::make_pair(0, n);
-      const T norm = static_cast<T>(n);
-      const auto o_fake = disc.forward(fake_ctx_, Kokkos::subview(fake.events, rows, Kokkos::ALL));
-      const auto d_out_fd = Kokkos::subview(d_out_fake_d_, rows, Kokkos::ALL);
-      loss::evaluate_to(loss_, loss_unread_, o_fake, loss::Label::fake, fake.weights, norm, d_out_fd, Vector<T>());
-      disc.backward(fake_ctx_, d_out_fd, Matrix<T>(), nn::ParamGrad::overwrite);
-      shard.draw(Kokkos::subview(real_, rows, Kokkos::ALL), n, random::CounterRng(keys, random::Purpose::data_indices));
-      const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, rows, Kokkos::ALL));
-      const auto d_out_real = Kokkos::subview(d_out_real_, rows, Kokkos::ALL);
-      loss::evaluate_to(loss_, loss_unread_, o_real, loss::Label::real, Vector<T>(), norm, d_out_real, Vector<T>());
-      disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
-      pipeline_.check();
-    });
-    if (!problem_.empty()) return extra_discriminator_update(step, j, rank, m, disc_exchange, shard, schedule);
+    if constexpr (Pipeline::weighted) {
+      all = shared ? means_.over_model(problem_.empty() ? mine : Sums{}) : mine;
+      if (problem_.empty()) problem_ = Means::problem(all, step);
+    }
+    if (problem_.empty())
+      guard(step, [&] {
+        if constexpr (Pipeline::weighted) means_.normalise_discriminator(mine, all, shared, loss_unread_, d_out_fd());
+        disc.backward(fake_ctx_, d_out_fd(), Matrix<T>(), nn::ParamGrad::overwrite);
+        draw_real(shard, n, keys);
+        const auto o_real = disc.forward(real_ctx_, Kokkos::subview(real_, std::make_pair(0, n), Kokkos::ALL));
+        const auto d_out_real = Kokkos::subview(d_out_real_, std::make_pair(0, n), Kokkos::ALL);
+        loss::evaluate_to(loss_, loss_unread_, o_real, loss::Label::real, Vector<T>(), static_cast<T>(n), d_out_real,
+                          Vector<T>());
+        disc.backward(real_ctx_, d_out_real, Matrix<T>(), nn::ParamGrad::accumulate);
+        pipeline_.check();
+      });
+    const bool refused = !problem_.empty();
+    if (refused) Kokkos::deep_copy(ExecSpace(), disc.grads(), T(0));  // this rank adds nothing
     if (disc_exchange) {
       disc_exchange->start(disc.grads(), step);
       disc_exchange->finish();
     }
+    if (refused) return;
     m.discriminator_optimizer().set_lr(static_cast<T>(cfg_.lr_discriminator * schedule.lr_factor(step)));
     m.discriminator_optimizer().step(disc.params(), disc.grads());
   }
 
-  // Runs f (the pipeline and what follows it until its verdict); an Error it throws (a theory's negative
-  // or non-finite density, most often because the generator's weights diverged and its parameters are
-  // not finite) becomes this rank's problem of the step, described.
-  template <class F>
-  void guard(long step, F&& f) {
-    try {
-      f();
-    } catch (const Error& caught) {
-      // What failed after a deferred forward (a normalizer of no events, say) may only be the
-      // consequence of a refused density: the pipeline's verdict, when it has one, is the reason.
-      std::string reason = caught.what();
-      try {
-        pipeline_.check();
-      } catch (const Error& e) {
-        reason = e.what();
-      }
-      auto h = Kokkos::create_mirror_view_and_copy(HostSpace(), params_);
-      bool finite = true;
-      for (std::size_t i = 0; i < h.extent(0); ++i)
-        for (std::size_t j = 0; j < h.extent(1); ++j) finite = finite && std::isfinite(static_cast<double>(h(i, j)));
-      problem_ = finite ? "the pipeline refused the parameters of step " + std::to_string(step) + ": " + reason
-                        : "the generator proposed non-finite parameters at step " + std::to_string(step) +
-                              ": its weights have diverged (learning rates too high?)";
-    }
-  }
-
-  // The rest of a step whose pipeline refused its parameters: this rank's part in every exchange of
-  // the step (its gradients not finite, so sent as zeros) and the vote that tells every rank.
-  template <class GenExchange, class DiscExchange>
-  StepOutcome refused_step(long step, Models& m, GenExchange& exchange, DiscExchange* disc_exchange, MPI_Comm workers,
-                           StepOutcome& out) {
-    Kokkos::deep_copy(ExecSpace(), m.generator().grads(), std::numeric_limits<T>::quiet_NaN());
-    exchange.start(m.generator().grads(), step);
-    vote_.start(Verdict::pipeline_failed, workers);
-    if (disc_exchange) {
-      disc_exchange->start(m.discriminator().grads(), step);
-      disc_exchange->finish();
-    }
-    exchange.finish();
-    out.nonfinite_ranks = vote_.finish(step);
-    out.failed_ranks = vote_.ranks(Verdict::pipeline_failed);
-    exchange.after_update(m.generator().params());
-    out.problem = problem_;
-    return out;
-  }
-
-  // Standard normal noise times `scale` (0: all zero, the generator a point estimate).
-  static void fill_noise(Matrix<T> noise, const random::StepKeys& keys, random::Purpose purpose, double scale) {
-    if (scale == 0) {
-      Kokkos::deep_copy(ExecSpace(), noise, T(0));
-      return;
-    }
-    random::fill_normal(noise, random::CounterRng(keys, purpose));
-    if (scale == 1) return;
-    const T s = static_cast<T>(scale);
-    const int cols = static_cast<int>(noise.extent(1));
-    Kokkos::parallel_for(
-        "sagips::train::scale_noise", Kokkos::RangePolicy<ExecSpace>(0, static_cast<int>(noise.extent(0)) * cols),
-        KOKKOS_LAMBDA(int k) { noise(k / cols, k % cols) *= s; });
-  }
-
  private:
-  TrainerConfig cfg_;
-  Pipeline pipeline_;
-  sim::ParameterScaling<T, P> scaling_;
-  Loss loss_;
+  using Base = StepState<Pipeline, Generator, Discriminator, Loss, Optimizers>;
+  using Base::cfg_, Base::pipeline_, Base::scaling_, Base::loss_, Base::means_, Base::vote_, Base::problem_;
+  using Base::gen_ctx_, Base::fake_ctx_, Base::real_ctx_, Base::noise_, Base::params_, Base::d_params_, Base::d_unit_;
+  using Base::d_out_fake_g_, Base::d_out_fake_d_, Base::d_out_real_, Base::d_events_, Base::real_, Base::d_weights_;
+  using Base::loss_g_, Base::loss_d_fake_, Base::loss_d_real_, Base::loss_unread_, Base::losses_;
+  using Base::draw_real, Base::guard, Base::refused_step;
+
   std::unique_ptr<Distance> distance_;  // the sample distance, when the objective is one (else the discriminator)
-  FinitenessVote vote_;
-  std::string problem_;  // this step's refusal by the pipeline on this rank (empty: none)
-  typename Generator::Context gen_ctx_;
-  typename Discriminator::Context fake_ctx_, real_ctx_;
-  Matrix<T> noise_, params_, d_params_, d_unit_;
-  Matrix<T> d_out_fake_g_, d_out_fake_d_, d_out_real_, d_events_, real_;
-  Vector<T> d_weights_;
-  loss::DeviceValue<T> loss_g_, loss_d_fake_, loss_d_real_, loss_unread_;  // (the extra updates' are not read)
-  Kokkos::View<double*, MemSpace> losses_;
 };
 
 }  // namespace sagips::train

@@ -134,7 +134,7 @@ class Trainer {
     models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(partition_.membership().index));
     collectively(comm_, [&] {
       step_ = std::make_unique<Step>(cfg_, std::move(pipeline), sim::ParameterScaling<T, P>(lower, upper),
-                                     make_loss(), *models_, objective_settings<T>(cfg_, data));
+                                     make_loss(), *models_, model_, objective_settings<T>(cfg_, data));
     }, "the objective's set-up");
     sampler_ = std::make_unique<ParameterSampler<Generator, P>>(cfg_.eval_samples, models_->generator());
     if (!server) {
@@ -230,7 +230,8 @@ class Trainer {
   // weights diverged, a theory's negative density), and skipping more than --max-skipped of the steps.
   StepOutcome train_step(long step) { return train_step(step, Schedule(cfg_)); }
   StepOutcome train_step(long step, const Schedule& schedule) {
-    StepOutcome o = step_->run(step, rank_, *models_, exchanger_, disc_exchanger_.get(), shard_, workers_, schedule, times_);
+    StepOutcome o = step_->run(step_keys(step), *models_, exchanger_, disc_exchanger_.get(), shard_, workers_, schedule,
+                               times_);
     events_ += o.events;
     if (!o.failed_ranks.empty()) stop_refused_step(workers_, o, cfg_, last_checkpoint_);
     if (o.nonfinite_ranks.empty()) {
@@ -314,7 +315,19 @@ class Trainer {
   sim::ShardSpec shard_spec() const {
     sim::ShardSpec s;
     s.fraction = cfg_.shard_fraction;
+    s.layout = cfg_.shard_layout;
+    s.sets_per_rank = cfg_.param_samples;
+    s.events_per_set = cfg_.events_per_sample;
     return s;
+  }
+
+  // A step's random streams: the model's (every rank of a model draws from one sequence), each rank's
+  // counters starting at its first parameter set among the model's, so that the step's draws do not
+  // depend on how the model's sets are split over its ranks (core/random.hpp).
+  random::StepKeys step_keys(long step) const {
+    const auto first = static_cast<std::uint64_t>(model_.rank()) * static_cast<std::uint64_t>(cfg_.param_samples);
+    return {cfg_.seed, static_cast<std::uint64_t>(partition_.membership().index), static_cast<std::uint64_t>(step),
+            first};
   }
 
   // The data this rank's model trains on: all of it, or (cfg.bootstrap, several models) a resample

@@ -77,3 +77,45 @@ TEST_CASE("each step's batch is drawn with replacement from this rank's shard") 
   const auto most = *std::max_element(hits.begin(), hits.end());
   CHECK(most > 1);  // with replacement
 }
+
+TEST_CASE("strata: every event in use, each rank the strata of its sets, and a batch independent of the rank count") {
+  const int r = sagips::testing::rank(), n = sagips::testing::size();
+  const int per_rank = 3, m = 5;
+  const long total = 1009;  // not a multiple of the sets: strata and shards of uneven size
+  sagips::sim::ShardSpec spec;
+  spec.layout = sagips::sim::ShardLayout::strata;
+  spec.sets_per_rank = per_rank;
+  spec.events_per_set = m;
+  const auto shard = sagips::sim::EventShard<double>::from_data(sagips::testing::comm(), numbered(total), spec, 7);
+  CHECK(shard.stratified());
+  long count = shard.size();
+  MPI_Allreduce(MPI_IN_PLACE, &count, 1, MPI_LONG, MPI_SUM, sagips::testing::comm());
+  CHECK(count == total);  // none left out, none twice (the ids below are distinct)
+
+  // One rank holding every set of the step (the same permutation, the same seed).
+  auto one_spec = spec;
+  one_spec.sets_per_rank = per_rank * n;
+  const auto one = sagips::sim::EventShard<double>::from_data(MPI_COMM_SELF, numbered(total), one_spec, 7);
+  const int rows = per_rank * m, all_rows = rows * n;
+  sagips::Matrix<double> whole("whole", all_rows, 2), mine("mine", rows, 2);
+  const sagips::random::CounterRng rng(sagips::random::stream_key(5, 0, sagips::random::Purpose::data_indices, 2));
+  one.draw(whole, all_rows, rng);
+  shard.draw(mine, rows, sagips::random::CounterRng(rng.key(), static_cast<std::uint64_t>(r * rows)));
+  auto w = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), whole);
+  auto b = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), mine);
+  for (int k = 0; k < rows; ++k) REQUIRE(b(k, 0) == w(r * rows + k, 0));
+
+  // A set's rows come from its own stratum: the ids of different sets never meet.
+  auto ev = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), shard.events());
+  const long lo_of_set1 = (static_cast<long>(r) * per_rank + 1) * total / (static_cast<long>(n) * per_rank) -
+                          static_cast<long>(r) * per_rank * total / (static_cast<long>(n) * per_rank);
+  std::vector<double> set0;
+  for (long k = 0; k < lo_of_set1; ++k) set0.push_back(ev(k, 0));
+  for (int k = 0; k < m; ++k) CHECK(std::find(set0.begin(), set0.end(), b(k, 0)) != set0.end());
+  for (int k = m; k < rows; ++k) CHECK(std::find(set0.begin(), set0.end(), b(k, 0)) == set0.end());
+
+  // Fewer events in use than sets: refused on every rank.
+  spec.sets_per_rank = 2000;
+  CHECK_THROWS_WITH_AS(sagips::sim::EventShard<double>::from_data(sagips::testing::comm(), numbered(total), spec, 7),
+                       doctest::Contains("parameter sets of a step"), sagips::CollectiveError);
+}
