@@ -249,7 +249,7 @@ class Trainer {
   // there is one), with the generator's noise; the draws are keyed by `step`.
   ParameterStats parameter_stats(long step, HostMatrix<T>* keep = nullptr) {
     const random::StepKeys keys{cfg_.seed, static_cast<std::uint64_t>(rank_), static_cast<std::uint64_t>(step)};
-    const auto h = sampler_->sample(models_->estimate_weights(), step_->scaling(), [&](Matrix<T> noise) {
+    const auto h = sampler_->sample(models_->estimate_weights(), models_->generator(), step_->scaling(), [&](Matrix<T> noise) {
       Step::fill_noise(noise, keys, random::Purpose::evaluation, cfg_.generator_noise);
     });
     if (keep) *keep = h;

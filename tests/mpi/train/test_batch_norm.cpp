@@ -70,3 +70,34 @@ TEST_CASE("a batch-normalised generator without noise is refused on every rank")
                        doctest::Contains("generator_noise: the generator has batch-normalised layers"),
                        sagips::CollectiveError);
 }
+
+TEST_CASE("the estimates read a batch-normalised generator in evaluation mode, by its running statistics") {
+  auto c = small(shared_tmp("bn_estimates"));
+  c.steps = 6;
+  c.checkpoint_every = 0;
+  c.generator_noise = 1;
+  c.ema = 0;  // the estimates read the generator's own weights
+  using Trainer = sagips::TrainerFor<Normed>;
+  Trainer t(sagips::testing::comm(), c, ex::Config{}, Pipe(), real_data());
+  t.run();
+  sagips::HostMatrix<float> drawn;
+  t.parameter_stats(7, &drawn);
+  // The same draws through the trained generator in evaluation mode, by hand.
+  auto& gen = t.generator();
+  const int n = c.eval_samples;
+  sagips::Matrix<float> noise("noise", n, GenBN::in_width);
+  const sagips::random::StepKeys keys{c.seed, static_cast<std::uint64_t>(sagips::testing::rank()), 7};
+  Trainer::Step::fill_noise(noise, keys, sagips::random::Purpose::evaluation, c.generator_noise);
+  auto ctx = gen.make_context(n);
+  gen.set_training(false);
+  const auto u = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), gen.forward(ctx, noise));
+  gen.set_training(true);
+  const auto lo = sim::Proxy2D::lower_bounds(), hi = sim::Proxy2D::upper_bounds();
+  double largest = 0;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < 5; ++j)
+      largest = std::max(largest, std::abs(drawn(i, j) - (lo[j] + u(i, j) * (hi[j] - lo[j]))) / (hi[j] - lo[j]));
+  CHECK(largest < 1e-6);
+  MPI_Barrier(sagips::testing::comm());
+  if (sagips::testing::rank() == 0) fs::remove_all(c.output_dir);
+}
