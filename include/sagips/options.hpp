@@ -6,5 +6,6 @@
 #include "sagips/options/cli.hpp"
 #include "sagips/options/config_file.hpp"
 #include "sagips/options/json.hpp"
+#include "sagips/options/assign.hpp"
 #include "sagips/options/option.hpp"
 #include "sagips/options/validators.hpp"

@@ -7,6 +7,7 @@
 #include "sagips/core.hpp"
 #include "sagips/exchange.hpp"
 #include "sagips/fit.hpp"
+#include "sagips/hpo.hpp"
 #include "sagips/io.hpp"
 #include "sagips/loss.hpp"
 #include "sagips/nn.hpp"
