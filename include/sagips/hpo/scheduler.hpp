@@ -65,6 +65,24 @@ struct Result {
   nlohmann::json details;     // what the trial reports beside its score (a residual against a truth)
 };
 
+// A result as JSON ({score (null when not finite), status, message, seconds, details}) and back.
+inline nlohmann::json to_json(const Result& r) {
+  return {{"score", std::isfinite(r.score) ? nlohmann::json(r.score) : nlohmann::json(nullptr)},
+          {"status", r.status},
+          {"message", r.message},
+          {"seconds", r.seconds},
+          {"details", r.details}};
+}
+inline Result result_from_json(const nlohmann::json& j) {
+  Result r;
+  r.score = j.at("score").is_number() ? j.at("score").get<double>() : std::numeric_limits<double>::quiet_NaN();
+  r.status = j.at("status").get<std::string>();
+  r.message = j.at("message").get<std::string>();
+  r.seconds = j.at("seconds").get<double>();
+  r.details = j.at("details");
+  return r;
+}
+
 struct Trial {
   long id = 0;
   nlohmann::json point;
@@ -133,14 +151,12 @@ class Scheduler {
     j["seed"] = s_.seed;
     for (const auto& [id, t] : trials_) {
       nlohmann::json tj{{"id", id}, {"point", t.point}, {"started", t.started}, {"results", nlohmann::json::array()}};
-      for (const auto& [k, r] : t.results)
-        tj["results"].push_back({{"rung", k},
-                                 {"budget", budgets_[static_cast<std::size_t>(k)]},
-                                 {"score", std::isfinite(r.score) ? nlohmann::json(r.score) : nlohmann::json(nullptr)},
-                                 {"status", r.status},
-                                 {"message", r.message},
-                                 {"seconds", r.seconds},
-                                 {"details", r.details}});
+      for (const auto& [k, r] : t.results) {
+        nlohmann::json rj = hpo::to_json(r);
+        rj["rung"] = k;
+        rj["budget"] = budgets_[static_cast<std::size_t>(k)];
+        tj["results"].push_back(rj);
+      }
       j["trials"].push_back(tj);
     }
     return j;
@@ -158,15 +174,7 @@ class Scheduler {
       t.id = tj.at("id").get<long>();
       t.point = tj.at("point");
       t.started = tj.at("started").get<int>();
-      for (const auto& rj : tj.at("results")) {
-        Result r;
-        r.score = rj.at("score").is_number() ? rj.at("score").get<double>() : std::numeric_limits<double>::quiet_NaN();
-        r.status = rj.at("status").get<std::string>();
-        r.message = rj.at("message").get<std::string>();
-        r.seconds = rj.at("seconds").get<double>();
-        r.details = rj.at("details");
-        t.results[rj.at("rung").get<int>()] = r;
-      }
+      for (const auto& rj : tj.at("results")) t.results[rj.at("rung").get<int>()] = result_from_json(rj);
       trials_[t.id] = t;
     }
   }

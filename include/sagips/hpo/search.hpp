@@ -112,15 +112,11 @@ inline void serve(MPI_Comm world, MPI_Comm block, const TrialFunction& f) {
       r.message = e.what();
     }
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (me == 0)
-      send_text(nlohmann::json{{"job", job_json(job)},
-                               {"score", std::isfinite(r.score) ? nlohmann::json(r.score) : nlohmann::json(nullptr)},
-                               {"status", r.status},
-                               {"message", r.message},
-                               {"seconds", r.seconds},
-                               {"details", r.details}}
-                    .dump(),
-                0, result_tag, world);
+    if (me == 0) {
+      nlohmann::json j = to_json(r);
+      j["job"] = job_json(job);
+      send_text(j.dump(), 0, result_tag, world);
+    }
   }
 }
 
@@ -153,12 +149,7 @@ inline nlohmann::json coordinate(MPI_Comm world, Scheduler& sched, int blocks, i
       int source = 0;
       const auto j = nlohmann::json::parse(receive_text(st.MPI_SOURCE, result_tag, world, &source));
       const int b = (source - 1) / block_size;
-      Result r;
-      r.score = j.at("score").is_number() ? j.at("score").get<double>() : std::numeric_limits<double>::quiet_NaN();
-      r.status = j.at("status").get<std::string>();
-      r.message = j.at("message").get<std::string>();
-      r.seconds = j.at("seconds").get<double>();
-      r.details = j.at("details");
+      const Result r = result_from_json(j);
       if (!lost[static_cast<std::size_t>(b)]) {
         sched.record(job_from(j.at("job")), r);
         running.erase(b);
