@@ -132,10 +132,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
           mine = Means::local(fake.weights, loss_g_, loss_d_fake_);
         }
       });
-    if constexpr (Pipeline::weighted) {
-      all = means_.over_model(problem_.empty() ? mine : Sums{});
-      if (problem_.empty()) problem_ = Means::problem(all, step);
-    }
+    if constexpr (Pipeline::weighted) all = model_weight_sums(mine, true, step);
     if (problem_.empty())
       guard(step, [&] {
         if constexpr (Pipeline::weighted) {
@@ -291,10 +288,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
         }
       });
     }
-    if constexpr (Pipeline::weighted) {
-      all = shared ? means_.over_model(problem_.empty() ? mine : Sums{}) : mine;
-      if (problem_.empty()) problem_ = Means::problem(all, step);
-    }
+    if constexpr (Pipeline::weighted) all = model_weight_sums(mine, shared, step);
     if (problem_.empty())
       guard(step, [&] {
         if constexpr (Pipeline::weighted) means_.normalise_discriminator(mine, all, shared, loss_unread_, d_out_fd());
@@ -324,7 +318,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
   using Base::gen_ctx_, Base::fake_ctx_, Base::real_ctx_, Base::noise_, Base::params_, Base::d_params_, Base::d_unit_;
   using Base::d_out_fake_g_, Base::d_out_fake_d_, Base::d_out_real_, Base::d_events_, Base::real_, Base::d_weights_;
   using Base::loss_g_, Base::loss_d_fake_, Base::loss_d_real_, Base::loss_unread_, Base::losses_;
-  using Base::draw_real, Base::guard, Base::refused_step;
+  using Base::draw_real, Base::guard, Base::refused_step, Base::model_weight_sums;
 
   std::unique_ptr<Distance> distance_;  // the sample distance, when the objective is one (else the discriminator)
 };

@@ -86,9 +86,17 @@ class StepState {
   // The step's first n real events from this rank's shard, row k continuing the model's sequence at
   // this rank's first event.
   void draw_real(const sim::EventShard<T>& shard, int n, const random::StepKeys& keys) {
-    const std::uint64_t first_event = keys.first_set * static_cast<std::uint64_t>(cfg_.events_per_sample);
     shard.draw(Kokkos::subview(real_, std::make_pair(0, n), Kokkos::ALL), n,
-               random::CounterRng(keys, random::Purpose::data_indices, first_event));
+               random::CounterRng(keys, random::Purpose::data_indices, keys.first_event(cfg_.events_per_sample)));
+  }
+
+  // Weighted events: the sums that normalise them, the model's (collective over its ranks, every rank
+  // joining: one whose pipeline refused the step with nothing) or, over_model false, this rank's own; a
+  // total weight that cannot normalise becomes this step's problem.
+  typename Means::Sums model_weight_sums(const typename Means::Sums& mine, bool over_model, long step) {
+    const auto all = over_model ? means_.over_model(problem_.empty() ? mine : typename Means::Sums{}) : mine;
+    if (problem_.empty()) problem_ = Means::problem(all, step);
+    return all;
   }
 
   // Runs f (the pipeline and what follows it until its verdict); an Error it throws (a theory's negative
