@@ -66,6 +66,8 @@ struct StepKeys {
   std::uint64_t step = 0;
   std::uint64_t first_set = 0;
   std::uint64_t key(Purpose purpose) const { return stream_key(seed, stream, purpose, step); }
+  // This rank's first event among the model's, with m events per parameter set.
+  std::uint64_t first_event(int m) const { return first_set * static_cast<std::uint64_t>(m); }
 };
 
 struct Bits4 {

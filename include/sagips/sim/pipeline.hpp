@@ -111,7 +111,7 @@ class BasicPipeline {
     const int n = sets_ * events_per_set;
     // This rank's events are events [first_event, first_event + n) of its model's step: the sampler's
     // and the stages' counters start there.
-    const std::uint64_t first_event = keys.first_set * static_cast<std::uint64_t>(events_per_set);
+    const std::uint64_t first_event = keys.first_event(events_per_set);
     if (static_cast<int>(events_.extent(0)) != n) {
       events_ = Matrix<T>("sagips::sim::events", n, event_dim);
       if constexpr (weighted) weights_ = Vector<T>("sagips::sim::weights", n);
