@@ -3,6 +3,7 @@
 // damped Newton (few parameters) or L-BFGS (many), and a many-parameter Bernstein density.
 
 #include "sagips/fit/bernstein.hpp"
+#include "sagips/fit/joint.hpp"
 #include "sagips/fit/lbfgs_fit.hpp"
 #include "sagips/fit/likelihood.hpp"
 #include "sagips/fit/mle.hpp"

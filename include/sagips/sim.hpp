@@ -5,6 +5,7 @@
 #include "sagips/sim/grid.hpp"
 #include "sagips/sim/grid_sampler.hpp"
 #include "sagips/sim/inverse_cdf.hpp"
+#include "sagips/sim/joint.hpp"
 #include "sagips/sim/loits.hpp"
 #include "sagips/sim/pipeline.hpp"
 #include "sagips/sim/real_data.hpp"
