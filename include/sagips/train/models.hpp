@@ -62,19 +62,22 @@ class GanModels {
         KOKKOS_LAMBDA(std::size_t i) { e(i) = b * e(i) + (T(1) - b) * w(i); });
   }
 
-  // The first rank of comm hands its generator (its optimizer state, its EMA) to the others; the
-  // discriminators too when they are averaged (each rank keeps its own otherwise). With
-  // --sync-batch-norm, batch-normalised layers reduce their statistics over comm: the generator's,
-  // and the discriminator's when it is averaged (statistics of different networks do not mix).
-  void synchronize(MPI_Comm comm, bool discriminators) {
+  // The first rank of comm hands its generator (its optimizer state, its EMA) to the others; the first
+  // rank of disc_comm its discriminator to the others of disc_comm when they are averaged (each rank
+  // keeps its own otherwise). disc_comm is comm, or in a multi-data-set run the rank's data set's
+  // group (data_sets.hpp). With --sync-batch-norm, batch-normalised layers reduce their statistics:
+  // the generator's over comm, the discriminator's over disc_comm when it is averaged (statistics of
+  // different networks do not mix).
+  void synchronize(MPI_Comm comm, bool discriminators) { synchronize(comm, comm, discriminators); }
+  void synchronize(MPI_Comm comm, MPI_Comm disc_comm, bool discriminators) {
     broadcast_view(gen_.params(), comm);
     if (use_ema_) broadcast_view(ema_, comm);
-    if (discriminators) broadcast_view(disc_.params(), comm);
+    if (discriminators) broadcast_view(disc_.params(), disc_comm);
     broadcast_state(gen_opt_, gen_section(), comm);
     if (!sync_batch_norm_) return;
     if constexpr (nn::has_batch_norm_v<Generator>) gen_.set_batch_norm_comm(comm);
     if constexpr (nn::has_batch_norm_v<Discriminator>) {
-      if (discriminators) disc_.set_batch_norm_comm(comm);
+      if (discriminators) disc_.set_batch_norm_comm(disc_comm);
     }
   }
 

@@ -155,6 +155,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
     const T norm = static_cast<T>(n);
 
     // The exchange of the generator's gradients starts; the ranks' verdicts on them travel beside it.
+    weigh_generator_gradient(gen.grads());
     const bool finite = exchange.start(gen.grads(), step);
     vote_.start(finite ? Verdict::ok : Verdict::nonfinite_gradient, workers);
     times.exchange += clock.lap();
@@ -237,6 +238,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
     });
     if (!problem_.empty()) return refused_step(step, m, exchange, disc_exchange, workers, out);
     out.events = n;
+    weigh_generator_gradient(gen.grads());
     const bool finite = exchange.start(gen.grads(), step);
     vote_.start(finite ? Verdict::ok : Verdict::nonfinite_gradient, workers);
     detail::distance_loss_sums<T>(losses_, loss_g_, n);
@@ -318,7 +320,7 @@ class GanStep : public StepState<Pipeline, Generator, Discriminator, Loss, Optim
   using Base::gen_ctx_, Base::fake_ctx_, Base::real_ctx_, Base::noise_, Base::params_, Base::d_params_, Base::d_unit_;
   using Base::d_out_fake_g_, Base::d_out_fake_d_, Base::d_out_real_, Base::d_events_, Base::real_, Base::d_weights_;
   using Base::loss_g_, Base::loss_d_fake_, Base::loss_d_real_, Base::loss_unread_, Base::losses_;
-  using Base::draw_real, Base::guard, Base::refused_step, Base::model_weight_sums;
+  using Base::draw_real, Base::guard, Base::refused_step, Base::model_weight_sums, Base::weigh_generator_gradient;
 
   std::unique_ptr<Distance> distance_;  // the sample distance, when the objective is one (else the discriminator)
 };

@@ -63,8 +63,22 @@ class StepState {
     losses_ = Kokkos::View<double*, MemSpace>("sagips::train::step_losses", 2);
   }
 
+  // A multi-data-set run (train/data_sets.hpp): this rank's generator gradient is multiplied by
+  // `w` before the exchange averages it over the model, so that the average is the data sets' losses
+  // weighted by their shares, whatever their rank counts. 1 otherwise.
+  void set_gradient_weight(double w) { gradient_weight_ = static_cast<T>(w); }
+
   Pipeline& pipeline() { return pipeline_; }
   const sim::ParameterScaling<T, P>& scaling() const { return scaling_; }
+
+  // The generator's gradient times the data set's weight (no work when there is none).
+  void weigh_generator_gradient(Vector<T> g) const {
+    if (gradient_weight_ == T(1)) return;
+    const T w = gradient_weight_;
+    Kokkos::parallel_for(
+        "sagips::train::weigh_gradient", Kokkos::RangePolicy<ExecSpace>(0, g.extent(0)),
+        KOKKOS_LAMBDA(std::size_t i) { g(i) *= w; });
+  }
 
   // Standard normal noise times `scale` (0: all zero, the generator a point estimate); row i is row
   // keys.first_set + i of the model's step.
@@ -152,6 +166,7 @@ class StepState {
   Means means_;
   FinitenessVote vote_;
   std::string problem_;  // this step's refusal by the pipeline on this rank (empty: none)
+  T gradient_weight_ = T(1);  // set_gradient_weight
   typename Generator::Context gen_ctx_;
   typename Discriminator::Context fake_ctx_, real_ctx_;
   Matrix<T> noise_, params_, d_params_, d_unit_;

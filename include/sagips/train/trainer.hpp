@@ -17,7 +17,9 @@
 // by exchange::Config::strategy); Loss likewise (loss::Builtin, chosen by TrainerConfig::loss); the
 // networks' optimizers are chosen by name among Optimizers (optim::Choice, default optim::Builtin:
 // adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer). The ranks form
-// TrainerConfig::models independent models (partition.hpp); the strategy runs inside each model and
+// TrainerConfig::models independent models (partition.hpp); a model's ranks may train several data sets
+// with one generator (data_sets.hpp: each rank its data set's pipeline and events, the trainer's last
+// constructor argument); the strategy runs inside each model and
 // never names it, nor does the trainer name a strategy: what it needs (a server) the exchanger tells
 // it. (The pipeline comes first because C++ defaults must trail and it has no default.)
 
@@ -55,6 +57,7 @@
 #include "sagips/train/composition.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/data_identity.hpp"
+#include "sagips/train/data_sets.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/fingerprint.hpp"
 #include "sagips/train/gather.hpp"
@@ -101,47 +104,61 @@ class Trainer {
 
   // data: the whole real data set [N, D] (every rank passes the same); each model keeps its shard.
   // The generator's outputs are scaled to the theory's lower_bounds()/upper_bounds().
-  Trainer(MPI_Comm comm, TrainerConfig cfg, exchange::Config xcfg, Pipeline pipeline, HostMatrix<const T> data)
-      : Trainer(comm, std::move(cfg), xcfg, std::move(pipeline), data, bounds<true>(), bounds<false>()) {}
+  // data_set: this rank's data set in a run of several (data_sets.hpp; then `data` and `pipeline` are
+  // that data set's, the same on its ranks); the default is the one data set of an ordinary run.
+  Trainer(MPI_Comm comm, TrainerConfig cfg, exchange::Config xcfg, Pipeline pipeline, HostMatrix<const T> data,
+          DataSetMember data_set = {})
+      : Trainer(comm, std::move(cfg), xcfg, std::move(pipeline), data, bounds<true>(), bounds<false>(), data_set) {}
 
   // ... or to explicit bounds.
   Trainer(MPI_Comm comm, TrainerConfig cfg, exchange::Config xcfg, Pipeline pipeline, HostMatrix<const T> data,
-          const std::array<double, P>& lower, const std::array<double, P>& upper)
+          const std::array<double, P>& lower, const std::array<double, P>& upper, DataSetMember data_set = {})
       : comm_(comm),
         cfg_(std::move(cfg)),
         xcfg_(xcfg),
         partition_(set_up(comm, cfg_, xcfg_, data)),
-        exchanger_(partition_.comm(), xcfg_, Generator::num_params) {
+        exchanger_(partition_.comm(), xcfg_, Generator::num_params),
+        data_set_(data_set) {
     MPI_Comm_rank(comm_, &rank_);
     MPI_Comm_size(comm_, &size_);
     check_all(comm_, exchanger_.description().has_server && cfg_.resume
                          ? "--resume is not supported with the parameter server (its masters' state is not checkpointed)"
                          : "",
               "the trainer's set-up checks");
+    const bool server = exchanger_.is_server();
+    check_all(comm_, data_set_agreement(comm_, partition_.membership().index, data_set_, server),
+              "the trainer's set-up checks");
     collectively(comm_, [&] { sim::check_events<T, D>(data, pipeline.support(), "the real data"); },
                  "the trainer's check of the real data");
-    data_identity_ = agreed_data_identity(comm_, data);
 
-    // Training ranks (all but parameter-server masters); the training ranks of this rank's model.
-    const bool server = exchanger_.is_server();
+    // Training ranks (all but parameter-server masters); the training ranks of this rank's model; those
+    // of its data set within the model (the model's, in a run of one data set).
     workers_ = Comm::split(comm_, server ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
     int reporter = server ? size_ : rank_;
     mpi::allreduce(MPI_IN_PLACE, &reporter, 1, MPI_INT, MPI_MIN, comm_, "the trainer's set-up");
     reporter_ = reporter;
     model_ = Comm::split(partition_.comm(), server ? MPI_UNDEFINED : 0, rank_, "the trainer's set-up");
+    if (!server) group_ = Comm::split(model_, data_set_.index, rank_, "the split of the model into data sets");
+    // Every rank of the run trains on the same data; in a run of several data sets, every rank of a data set.
+    data_identity_ = agreed_data_identity(data_set_.count > 1 ? MPI_Comm(group_) : comm_, data);
 
     // Every rank of a model builds the same networks from the seed; each model has its own seed.
     models_ = std::make_unique<Models>(cfg_, cfg_.seed + 1000003ull * static_cast<std::uint64_t>(partition_.membership().index));
     collectively(comm_, [&] {
       step_ = std::make_unique<Step>(cfg_, std::move(pipeline), sim::ParameterScaling<T, P>(lower, upper),
-                                     make_loss(), *models_, model_, objective_settings<T>(cfg_, data));
+                                     make_loss(), *models_, group_, objective_settings<T>(cfg_, data));
     }, "the objective's set-up");
     sampler_ = std::make_unique<ParameterSampler<Generator, P>>(cfg_.eval_samples, models_->generator());
     if (!server) {
-      shard_ = sim::EventShard<T>::from_data(model_, member_data(data), shard_spec(), cfg_.data_seed);
+      shard_ = sim::EventShard<T>::from_data(group_, member_data(data), shard_spec(), cfg_.data_seed);
       if (cfg_.average_discriminator)
-        disc_exchanger_ = std::make_unique<DiscExchanger>(model_, exchange::Config{}, Discriminator::num_params);
-      models_->synchronize(model_, cfg_.average_discriminator);
+        disc_exchanger_ = std::make_unique<DiscExchanger>(group_, exchange::Config{}, Discriminator::num_params);
+      models_->synchronize(model_, group_, cfg_.average_discriminator);
+      if (data_set_.count > 1) {
+        const DataSetShare share = data_set_share(model_, group_, data_set_, static_cast<double>(data.extent(0)));
+        step_->set_gradient_weight(share.gradient_weight);
+        data_set_json_ = share.record;
+      }
     }
     reporter_log_ = std::make_unique<Reporter>(cfg_, workers_, model_, rank_ == reporter_, parameter_names(), truth());
   }
@@ -278,6 +295,7 @@ class Trainer {
     j["exchange"] = options::to_json(xcfg_, exchange::read_by(exchanger_.description().options));
     j["exchange"]["strategy"] = exchanger_.name();
     j["data"] = data_identity_;
+    if (data_set_.count > 1) j["data_set"] = data_set_json_;
     return j;
   }
 
@@ -325,9 +343,11 @@ class Trainer {
   // counters starting at its first parameter set among the model's, so that the step's draws do not
   // depend on how the model's sets are split over its ranks (core/random.hpp).
   random::StepKeys step_keys(long step) const {
-    const auto first = static_cast<std::uint64_t>(model_.rank()) * static_cast<std::uint64_t>(cfg_.param_samples);
-    return {cfg_.seed, static_cast<std::uint64_t>(partition_.membership().index), static_cast<std::uint64_t>(step),
-            first};
+    // (A data set's ranks draw from their own sequence: stream = model + models x data set.)
+    const auto& m = partition_.membership();
+    const auto first = static_cast<std::uint64_t>(group_.rank()) * static_cast<std::uint64_t>(cfg_.param_samples);
+    const auto stream = static_cast<std::uint64_t>(m.index) + static_cast<std::uint64_t>(m.count) * data_set_.index;
+    return {cfg_.seed, stream, static_cast<std::uint64_t>(step), first};
   }
 
   // The data this rank's model trains on: all of it, or (cfg.bootstrap, several models) a resample
@@ -404,7 +424,10 @@ class Trainer {
   exchange::Config xcfg_;
   ModelPartition partition_;  // this rank's model: its ranks, servers included (the exchanger's communicator)
   GenExchanger exchanger_;
+  DataSetMember data_set_;    // this rank's data set (one, in an ordinary run)
   Comm workers_, model_;      // all training ranks; this model's training ranks
+  Comm group_;                // this model's training ranks of this rank's data set
+  nlohmann::json data_set_json_;  // the data set's place in the run (configuration_json)
   std::unique_ptr<Models> models_;
   std::unique_ptr<Step> step_;
   std::unique_ptr<ParameterSampler<Generator, P>> sampler_;
