@@ -8,6 +8,8 @@
 #include "sagips/train/composition.hpp"
 #include "sagips/train/config.hpp"
 #include "sagips/train/data_identity.hpp"
+#include "sagips/train/data_sets.hpp"
+#include "sagips/train/labels.hpp"
 #include "sagips/train/fingerprint.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/gather.hpp"
