@@ -57,9 +57,9 @@ struct Moves {
   std::vector<double> gen, disc;  // parameter changes of one step (minus the gradients)
 };
 
-// One step of this rank's data set on comm with the plan's member: A's events on A's ranks, B's on B's.
-Moves step(MPI_Comm comm, const train::DataSetMember& m, const fs::path& out) {
-  auto c = sgd_step(out);
+// A run of c of this rank's data set on comm with the plan's member: A's events on A's ranks, B's on
+// B's; the parameters' changes.
+Moves run_of(MPI_Comm comm, const train::DataSetMember& m, const train::TrainerConfig& c) {
   Moves r;
   auto diff = [](const std::vector<double>& after, const std::vector<double>& before) {
     std::vector<double> d(after.size());
@@ -79,6 +79,9 @@ Moves step(MPI_Comm comm, const train::DataSetMember& m, const fs::path& out) {
     run(sagips::Trainer<B, G, D, sagips::loss::LeastSquares, ex::Allreduce>(comm, c, ex::Config{}, B(), events<B>(1000, 8), lo, hi, m));
   return r;
 }
+
+// One step of plain SGD: the changes are minus the gradients.
+Moves step(MPI_Comm comm, const train::DataSetMember& m, const fs::path& out) { return run_of(comm, m, sgd_step(out)); }
 
 double largest_difference(const std::vector<double>& a, const std::vector<double>& b) {
   REQUIRE(a.size() == b.size());
@@ -178,4 +181,35 @@ TEST_CASE("data sets: ranks by cost give each data set one rank and share the re
   CHECK(train::ranks_by_cost(4, {100, 1, 1}) == std::vector<int>{2, 1, 1});
   CHECK_THROWS_WITH_AS(train::ranks_by_cost(2, {1, 1, 1}), doctest::Contains("cannot give each"), sagips::Error);
   CHECK_THROWS_WITH_AS(train::ranks_by_cost(4, {1, 0}), doctest::Contains("costs must be positive"), sagips::Error);
+}
+
+TEST_CASE("data sets: a joint run stopped and resumed equals the uninterrupted one; another plan cannot resume it") {
+  const auto out = shared_tmp("data-sets-resume");
+  const train::DataSetPlan plan(sagips::testing::comm(), 1, {2, 1});
+  auto c = sgd_step(out / "whole");
+  const train::TrainerConfig defaults;
+  c.steps = 6;
+  c.checkpoint_every = 3;
+  c.generator_optimizer = c.discriminator_optimizer = "adam";
+  c.lr_generator = c.lr_discriminator = 1e-3;
+  c.lr_final = defaults.lr_final;
+  const Moves whole = run_of(sagips::testing::comm(), plan.member(), c);
+  c.output_dir = (out / "resumed").string();
+  c.stop_at = 3;
+  run_of(sagips::testing::comm(), plan.member(), c);
+  c.stop_at = 0;
+  c.resume = true;
+  const Moves resumed = run_of(sagips::testing::comm(), plan.member(), c);
+  CHECK(resumed.gen == whole.gen);  // bit for bit
+  CHECK(resumed.disc == whole.disc);
+  // The same folder with other weights: a different run, refused, naming what differs.
+  const train::DataSetPlan weighted(sagips::testing::comm(), 1, {2, 1}, {1.0, 3.0});
+  std::string what;
+  try {
+    run_of(sagips::testing::comm(), weighted.member(), c);
+  } catch (const std::exception& e) {
+    what = e.what();
+  }
+  CAPTURE(what);
+  CHECK(contains(what, "data_set"));
 }
