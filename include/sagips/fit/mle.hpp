@@ -29,14 +29,16 @@ struct FitOptions {
 
 struct FitResult {
   std::vector<double> value;        // the estimate
-  std::vector<double> sigma;        // sqrt(diag(covariance)); 0 for a parameter held at a bound
+  std::vector<double> sigma;        // sqrt(diag(covariance)); 0 for a parameter held at a bound or not determined
   Eigen::MatrixXd covariance;       // inverse Hessian over the free parameters (zero rows/cols for bound ones)
   std::vector<bool> at_bound;
   double nll = 0;
   int iterations = 0;
   bool converged = false;           // at an interior minimum: no parameter held at a bound
   long events = 0;
-  std::string status;               // "converged", "no events", "at a bound: <parameters>", "stopped after N iterations"
+  std::string status;               // "converged", "no events", "at a bound: <parameters>", "not determined: <parameters> ...",
+                                    // "stopped after N iterations"
+  std::string undetermined;         // free parameters whose variance is not positive: "p0, p2" (empty: none)
 };
 
 namespace detail {
@@ -114,9 +116,14 @@ std::string uncertainties(const Nll& nll, const typename Nll::Vec& p, const type
   const Eigen::MatrixXd cf = hf.inverse();
   r.covariance = Eigen::MatrixXd::Zero(P, P);
   r.sigma.assign(P, 0.0);
+  // A variance that is not positive (a flat or saddle direction: the data do not fix that parameter
+  // apart from others) is no measurement: sigma 0, and the parameter named in r.undetermined.
+  r.undetermined.clear();
   for (std::size_t a = 0; a < free.size(); ++a) {
     for (std::size_t b = 0; b < free.size(); ++b) r.covariance(free[a], free[b]) = cf(a, b);
-    r.sigma[free[a]] = std::sqrt(std::max(cf(a, a), 0.0));
+    const bool determined = std::isfinite(cf(a, a)) && cf(a, a) > 0;
+    r.sigma[free[a]] = determined ? std::sqrt(cf(a, a)) : 0.0;
+    if (!determined) r.undetermined += (r.undetermined.empty() ? "p" : ", p") + std::to_string(free[a]);
   }
   return held_at;
 }
@@ -180,9 +187,12 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
 
   const std::string held_at = detail::uncertainties(nll, p, g, lo, hi, options.hessian_step, r);
   r.nll = f;
-  r.converged = minimum && held_at.empty();
-  r.status = !minimum ? "stopped after " + std::to_string(r.iterations) + " iterations"
-                      : (held_at.empty() ? "converged" : "at a bound: " + held_at);
+  r.converged = minimum && held_at.empty() && r.undetermined.empty();
+  r.status = !minimum          ? "stopped after " + std::to_string(r.iterations) + " iterations"
+             : !held_at.empty() ? "at a bound: " + held_at
+             : !r.undetermined.empty()
+                 ? "not determined: " + r.undetermined + " (the Hessian is not positive definite there: no sigma)"
+                 : "converged";
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <sagips/fit.hpp>
 #include <vector>
 
@@ -181,4 +182,26 @@ TEST_CASE("an interior minimum reports converged") {
   const auto r = sagips::fit::minimize(nll, {0.0, 1.0}, {-0.9, 0.0}, {3.0, 6.0});
   CHECK(r.converged);
   CHECK(r.status == "converged");
+}
+
+// x^(a + b): two parameters the data cannot tell apart.
+struct Sum {
+  static constexpr int num_params = 2;
+  static constexpr int dim = 1;
+  template <class S, class X>
+  KOKKOS_INLINE_FUNCTION S operator()(const S* p, const X* x) const {
+    return m::pow(x[0], p[0] + p[1]);
+  }
+};
+
+TEST_CASE("parameters the data cannot tell apart are reported as not determined, not as converged") {
+  // The density depends on a + b only: every point of a line is a minimum, the Hessian is singular.
+  const auto events = sample(Beta1{}, {0.7, 0.0}, 5000, 3);  // x^0.7
+  const sagips::fit::UnbinnedNll<Sum> nll(Sum{}, events, {0.001}, {0.999});
+  const auto r = sagips::fit::minimize(nll, {0.2, 0.2}, {-0.9, -0.9}, {2.0, 2.0});
+  CHECK(r.value[0] + r.value[1] == doctest::Approx(0.7).epsilon(0.05));
+  CHECK_FALSE(r.converged);
+  CHECK(r.undetermined == "p0, p1");
+  CHECK(r.sigma[0] == 0.0);
+  CHECK(r.status.find("not determined: p0, p1") != std::string::npos);
 }
