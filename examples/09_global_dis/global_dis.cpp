@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
     if (s.fit) summary["mle"] = maximum_likelihood(env, s, s.ranks);
     if (env.is_root()) {
       const bool deuteron = s.ranks[2] > 0;
-      std::printf("\n%-10s %8s %22s", "parameter", "truth", "GAN");
+      const std::string trained = s.cfg.objective == sagips::objective::gan ? "GAN" : "sagips (" + s.cfg.objective + ")";
+      std::printf("\n%-10s %8s %22s", "parameter", "truth", trained.c_str());
       if (s.fit) std::printf(" %22s %22s", "MLE, all of the run", "MLE, best data set alone");
       std::printf("\n");
       for (int j = 0; j < P; ++j) {
