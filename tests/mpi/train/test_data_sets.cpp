@@ -3,8 +3,9 @@
 // generator moved by the data sets' gradients weighted by their shares -- by their real events, or by
 // the plan's weights -- each gradient being what a run of that data set alone (the same ranks, the same
 // draws) computes; each data set's discriminators, averaged, moved exactly as in that run alone (they
-// are averaged inside the group, not over the model). Plans that do not fit and ranks that disagree
-// are refused on every rank with the reason.
+// are averaged inside the group, not over the model). A stopped and resumed joint run equals the
+// uninterrupted one; data sets of different event dimensions train one generator. Plans that do not
+// fit and ranks that disagree are refused on every rank with the reason.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -212,4 +213,47 @@ TEST_CASE("data sets: a joint run stopped and resumed equals the uninterrupted o
   }
   CAPTURE(what);
   CHECK(contains(what, "data_set"));
+}
+
+namespace {
+// A data set of another event dimension: the x-marginal of the proxy, x^p0 (1 - x)^p1, over the
+// proxy's five parameters (it sees two of them).
+struct Marginal {
+  static constexpr int num_params = 5;
+  static constexpr int dim = 1;
+  template <class S, class X>
+  KOKKOS_INLINE_FUNCTION S operator()(const S* p, const X* x) const {
+    return sagips::math::pow(S(x[0]), p[0]) * sagips::math::pow(S(X(1) - x[0]), p[1]);
+  }
+  static sim::Box<1> domain() { return {{0.0}, {1.0}}; }
+};
+using M = sim::BasicPipeline<double, Marginal, sim::InverseCdf1D<32>>;
+using D1 = sagips::nn::Mlp<1, 1, sagips::nn::Hidden<16, 16>, sagips::nn::LeakyRelu, sagips::nn::Identity, double>;
+}  // namespace
+
+TEST_CASE("data sets of different event dimensions train one generator") {
+  const auto out = shared_tmp("data-sets-dimensions");
+  const train::DataSetPlan plan(sagips::testing::comm(), 1, {2, 1});
+  auto c = sgd_step(out);
+  c.steps = 3;
+  c.generator_optimizer = c.discriminator_optimizer = "adam";
+  c.lr_generator = c.lr_discriminator = 1e-3;
+  const auto lo = sim::Proxy2D::lower_bounds(), hi = sim::Proxy2D::upper_bounds();
+  std::vector<double> gen;
+  if (plan.index() == 0) {
+    sagips::Trainer<A, G, D, sagips::loss::LeastSquares, ex::Allreduce> t(sagips::testing::comm(), c, ex::Config{}, A(),
+                                                                         events<A>(3000, 7), lo, hi, plan.member());
+    t.train();
+    gen = values(t.generator().params());
+  } else {
+    M pipe;
+    const auto marginal = sim::generate_events(pipe, sim::Proxy2D::truth(), 1000, 8);
+    sagips::Trainer<M, G, D1, sagips::loss::LeastSquares, ex::Allreduce> t(sagips::testing::comm(), c, ex::Config{}, M(),
+                                                                          marginal, lo, hi, plan.member());
+    t.train();
+    gen = values(t.generator().params());
+  }
+  const auto first = from_rank(gen, 0);
+  CHECK(gen == first);  // one generator on every rank, bit for bit
+  CHECK(std::all_of(gen.begin(), gen.end(), [](double v) { return std::isfinite(v); }));
 }
