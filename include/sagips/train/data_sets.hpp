@@ -27,8 +27,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sagips/runtime/error.hpp"
@@ -108,6 +110,7 @@ inline std::string data_set_agreement(MPI_Comm comm, int model, const DataSetMem
   const double mine[5] = {double(model), double(m.count), double(m.index), m.weight, server ? 1.0 : 0.0};
   std::vector<double> all(5 * static_cast<std::size_t>(size));
   mpi::allgather(mine, 5, MPI_DOUBLE, all.data(), 5, MPI_DOUBLE, comm, "the comparison of the ranks' data sets");
+  std::map<std::pair<double, double>, int> first_of;  // (model, data set) -> its first rank
   for (int r = 0; r < size; ++r) {
     const double* a = &all[5 * static_cast<std::size_t>(r)];
     if (a[1] != all[1])
@@ -120,14 +123,12 @@ inline std::string data_set_agreement(MPI_Comm comm, int model, const DataSetMem
       return "data sets: a run of several data sets cannot use the parameter server (its masters train no data set)";
     if (!(a[3] >= 0 && std::isfinite(a[3])))
       return "data sets: rank " + std::to_string(r) + " gives its data set the weight " + std::to_string(a[3]);
-    for (int q = 0; q < r; ++q) {
-      const double* b = &all[5 * static_cast<std::size_t>(q)];
-      if (b[0] == a[0] && b[2] == a[2] && b[3] != a[3])
-        return "data sets: ranks " + std::to_string(q) + " and " + std::to_string(r) + " give data set " +
-               std::to_string(int(a[2])) + " different weights";
-      if ((b[3] == 0) != (a[3] == 0))
-        return "data sets: some ranks give their data set a weight and others 0 (by its events): give all or none";
-    }
+    if ((all[3] == 0) != (a[3] == 0))
+      return "data sets: some ranks give their data set a weight and others 0 (by its events): give all or none";
+    const int q = first_of.emplace(std::make_pair(a[0], a[2]), r).first->second;
+    if (all[5 * static_cast<std::size_t>(q) + 3] != a[3])
+      return "data sets: ranks " + std::to_string(q) + " and " + std::to_string(r) + " give data set " +
+             std::to_string(int(a[2])) + " different weights";
   }
   return "";
 }

@@ -68,7 +68,6 @@ class GanModels {
   // group (data_sets.hpp). With --sync-batch-norm, batch-normalised layers reduce their statistics:
   // the generator's over comm, the discriminator's over disc_comm when it is averaged (statistics of
   // different networks do not mix).
-  void synchronize(MPI_Comm comm, bool discriminators) { synchronize(comm, comm, discriminators); }
   void synchronize(MPI_Comm comm, MPI_Comm disc_comm, bool discriminators) {
     broadcast_view(gen_.params(), comm);
     if (use_ema_) broadcast_view(ema_, comm);
