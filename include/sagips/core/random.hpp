@@ -42,6 +42,7 @@ enum class Purpose : std::uint64_t {
   evaluation = 8,
   bootstrap = 9,
   objective = 10,  // a sample distance's own draws (the sliced distance's directions)
+  start = 11,      // a model's start point and the noise its generator is fitted on (train/start.hpp)
   user = 1000,
 };
 

@@ -6,7 +6,10 @@
 // exact (dual-number) gradient, the step solves (H + lambda diag(H)) dp = -g over the parameters not
 // held at a bound, the trial point is projected into the box, and lambda shrinks after a successful
 // step and grows after a failed one. With a handful of parameters this converges in a few
-// iterations. Every rank runs the same iterations (the likelihood is reduced over the communicator),
+// iterations. Newton's method stops wherever the gradient vanishes, a saddle too (the DIS example's
+// proton-only fit did: the likelihood falls on both sides along the down-quark shape); so where it
+// stops, the Hessian's most negative curvature, if any, is followed downhill and Newton starts again,
+// until the point is a minimum or -ln L no longer falls. Every rank runs the same iterations (the likelihood is reduced over the communicator),
 // so all ranks return the same result.
 
 #include "sagips/core/eigen.hpp"
@@ -127,34 +130,24 @@ std::string uncertainties(const Nll& nll, const typename Nll::Vec& p, const type
   }
   return held_at;
 }
-}  // namespace detail
-
+// Damped Newton iterations from p (its -ln L f, gradient g) until a step gains less than the
+// tolerance or none lowers -ln L (returns true: stopped where the gradient vanishes), or `iterations`
+// reaches the limit (returns false).
 template <class Nll>
-FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::array<double, Nll::P>& lower,
-                   const std::array<double, Nll::P>& upper, FitOptions options = {}) {
+bool newton(const Nll& nll, typename Nll::Vec& p, double& f, typename Nll::Vec& g, const typename Nll::Vec& lo,
+            const typename Nll::Vec& hi, const FitOptions& options, int& iterations) {
   constexpr int P = Nll::P;
   using Vec = typename Nll::Vec;
-  Vec lo, hi, p;
-  detail::box_and_start(start, lower, upper, lo, hi, p);
-  if (nll.events() == 0) return detail::no_events(p.data(), P);
-  FitResult r;
-  r.events = nll.events();
-  Vec g;
-  double f = nll.evaluate(p, &g);
-  // Every rank has the same value (the likelihood is reduced), so this is a collective verdict.
-  if (!std::isfinite(f)) throw CollectiveError("fit: the likelihood is zero at the starting point");
   double lambda = 1e-3;
-  bool minimum = false;
-  auto held = [&](int j) { return detail::held_at_bound(p, g, lo, hi, j); };
-  for (r.iterations = 0; r.iterations < options.max_iterations; ++r.iterations) {
-    const Eigen::Matrix<double, P, P> h = detail::hessian(nll, p, lo, hi, options.hessian_step);
-    bool improved = false;
+  for (; iterations < options.max_iterations; ++iterations) {
+    const Eigen::Matrix<double, P, P> h = hessian(nll, p, lo, hi, options.hessian_step);
+    bool improved = false, minimum = false;
     for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
       Eigen::Matrix<double, P, P> a = h;
       Vec b = -g;
       for (int j = 0; j < P; ++j) {
         a(j, j) += lambda * std::max(std::abs(h(j, j)), 1e-12);
-        if (held(j)) {  // freeze: dp_j = 0
+        if (held_at_bound(p, g, lo, hi, j)) {  // freeze: dp_j = 0
           a.row(j).setZero();
           a.col(j).setZero();
           a(j, j) = 1;
@@ -178,11 +171,88 @@ FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::
         lambda *= 8;
       }
     }
-    if (!improved) {  // no step lowers -ln L any more: at the minimum to rounding
-      minimum = true;
-      break;
+    if (!improved || minimum) {  // no step lowers -ln L (more than rounding): the gradient vanishes here
+      ++iterations;
+      return true;
     }
-    if (minimum) break;
+  }
+  return false;
+}
+
+// At a point where Newton stopped (p, its -ln L f and gradient g): if the Hessian over the parameters
+// not held at a bound has a negative eigenvalue, a step along its eigenvector, either way, of the
+// largest length in (box width) x 2^-k that lowers -ln L by more than `tolerance`. Returns whether it
+// moved (p, f, g updated).
+template <class Nll>
+bool leave_saddle(const Nll& nll, typename Nll::Vec& p, double& f, typename Nll::Vec& g, const typename Nll::Vec& lo,
+                  const typename Nll::Vec& hi, const FitOptions& options) {
+  constexpr int P = Nll::P;
+  using Vec = typename Nll::Vec;
+  const Eigen::Matrix<double, P, P> h = hessian(nll, p, lo, hi, options.hessian_step);
+  std::vector<int> free;
+  for (int j = 0; j < P; ++j)
+    if (!held_at_bound(p, g, lo, hi, j)) free.push_back(j);
+  if (free.empty()) return false;
+  Eigen::MatrixXd hf(free.size(), free.size());
+  for (std::size_t a = 0; a < free.size(); ++a)
+    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(hf);
+  if (eigen.info() != Eigen::Success) return false;
+  const auto& values = eigen.eigenvalues();
+  if (!(values[0] < -1e-9 * std::max(1.0, values.cwiseAbs().maxCoeff()))) return false;  // no negative curvature
+  // The direction in units of each parameter's box width, so that one length suits every parameter.
+  Vec v = Vec::Zero(P);
+  for (std::size_t a = 0; a < free.size(); ++a) v[free[a]] = eigen.eigenvectors()(a, 0);
+  double width = 0;
+  for (int j = 0; j < P; ++j) width = std::max(width, std::abs(v[j]) / (hi[j] - lo[j]));
+  v /= width;  // a step of length 1 moves one parameter by its whole box
+  for (int k = 1; k <= 30; ++k) {
+    const double length = std::ldexp(1.0, -k);
+    Vec best_p = p, best_g = g;
+    double best = f - options.tolerance;
+    for (double sign : {1.0, -1.0}) {
+      Vec trial = p + sign * length * v;
+      for (int j = 0; j < P; ++j) trial[j] = std::min(std::max(trial[j], lo[j]), hi[j]);
+      Vec gt;
+      const double ft = nll.evaluate(trial, &gt);
+      if (std::isfinite(ft) && ft < best) {
+        best = ft;
+        best_p = trial;
+        best_g = gt;
+      }
+    }
+    if (best < f - options.tolerance) {
+      p = best_p;
+      g = best_g;
+      f = best;
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace detail
+
+template <class Nll>
+FitResult minimize(const Nll& nll, std::array<double, Nll::P> start, const std::array<double, Nll::P>& lower,
+                   const std::array<double, Nll::P>& upper, FitOptions options = {}) {
+  constexpr int P = Nll::P;
+  using Vec = typename Nll::Vec;
+  Vec lo, hi, p;
+  detail::box_and_start(start, lower, upper, lo, hi, p);
+  if (nll.events() == 0) return detail::no_events(p.data(), P);
+  FitResult r;
+  r.events = nll.events();
+  Vec g;
+  double f = nll.evaluate(p, &g);
+  // Every rank has the same value (the likelihood is reduced), so this is a collective verdict.
+  if (!std::isfinite(f)) throw CollectiveError("fit: the likelihood is zero at the starting point");
+  bool minimum = false;
+  // Newton from p until -ln L stops falling; at a saddle, downhill along the negative curvature and
+  // Newton again (each time the likelihood falls, so this ends).
+  for (r.iterations = 0; r.iterations < options.max_iterations;) {
+    minimum = detail::newton(nll, p, f, g, lo, hi, options, r.iterations);
+    if (!minimum || !detail::leave_saddle(nll, p, f, g, lo, hi, options)) break;
+    minimum = false;
   }
 
   const std::string held_at = detail::uncertainties(nll, p, g, lo, hi, options.hessian_step, r);

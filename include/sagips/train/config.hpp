@@ -44,6 +44,11 @@ struct TrainerConfig {
   // generator a point estimate, which removes the bias a spread generator's mixture puts on its mean
   // (docs/results.md); 1 is the SAGIPS paper's generator.
   double generator_noise = 0;
+  // Each model's start: 0 (the default) starts every generator near the centre of the parameter box;
+  // s in (0, 1) fits each model's generator first to a point of its own, uniform in the middle fraction
+  // s of each parameter's range, so that directions the data do not fix keep the models apart
+  // (train/start.hpp).
+  double start_spread = 0;
   double ema = 0.995;             // decay of the generator's weight average, which the estimates read (0: none)
   int disc_steps = 1;             // discriminator updates per generator update (the extra ones on fresh events)
   bool average_discriminator = false;  // also average the discriminator's gradients over a model's ranks
@@ -114,6 +119,10 @@ void for_each_option(C& c, Visit&& visit) {
   visit(run.option(c.generator_noise, "generator_noise", "--generator-noise",
                    "the generator's input noise scale: 0 a point estimate (default), 1 the SAGIPS paper's generator",
                    o::closed(0.0, 10.0)));
+  visit(run.option(c.start_spread, "start_spread", "--start-spread",
+                   "each model's generator starts at a point of its own, uniform in this middle fraction of each "
+                   "parameter's range (0: every model near the centre)",
+                   o::half_open(0.0, 1.0)));
   visit(run.option(c.ema, "ema", "--ema", "decay of the generator's weight average behind the estimates (0: none)",
                    o::half_open(0.0, 1.0)));
   visit(run.option(c.disc_steps, "disc_steps", "--disc-steps", "discriminator updates per generator update",

@@ -3,7 +3,8 @@
 // among Optimizers, an optim::Choice: --generator-optimizer, --discriminator-optimizer), and (when asked)
 // an exponential moving average of the generator's weights, which is what the estimates read: the
 // average of the last few hundred steps' weights jitters far less than the weights themselves.
-// This is also exactly what a checkpoint holds for the models (save/load).
+// This is also exactly what a checkpoint holds for the models (save/load). With --start-spread each
+// model's generator is first fitted to a start point of its own (start.hpp).
 
 #include <mpi.h>
 
@@ -17,6 +18,7 @@
 #include "sagips/runtime/serialize.hpp"
 #include "sagips/train/broadcast.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/start.hpp"
 
 namespace sagips::train {
 
@@ -33,6 +35,8 @@ class GanModels {
         use_ema_(c.ema > 0),
         sync_batch_norm_(c.sync_batch_norm) {
     gen_.initialize(seed);
+    if (c.start_spread > 0)
+      fit_start(gen_, start_point<Generator::out_width>(seed, c.start_spread), c.generator_noise, seed);
     disc_.initialize(seed + 0x9e3779b97f4a7c15ull);
     if (use_ema_) {
       ema_ = Vector<T>("sagips::train::ema", Generator::num_params);

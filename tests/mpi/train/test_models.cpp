@@ -2,7 +2,8 @@
 // real ranks: 2 models of 2 ranks each train apart (a synchronous strategy keeps a model's ranks
 // equal, the models differ), the answer is the models' mean +- spread, a strategy inside one-rank
 // models changes nothing, a parameter server runs inside each model, and a count that does not fit
-// is refused on every rank.
+// is refused on every rank; with --start-spread each model starts at a point of its own, and a run
+// stopped and resumed equals the uninterrupted one.
 #include <mpi.h>
 
 #include <cmath>
@@ -82,6 +83,57 @@ TEST_CASE("a parameter server inside each of 2 models: one master and one worker
   CHECK(r.members == 2);
   CHECK(r.parameters[0].sigma.has_value());
   clean(c);
+}
+
+TEST_CASE("--start-spread: each model starts at its own point; stopped and resumed equals uninterrupted") {
+  if (sagips::testing::size() != 4) return;
+  auto c = two_models("start-spread");
+  c.start_spread = 0.8;
+  c.ema = 0;  // the estimates read the weights themselves
+  const auto r = run<ex::Allreduce>(c, ex::Config{});
+  // Six steps at lr 2e-4 barely move a model from its start: each member is near its own point, and
+  // the two members are as far apart as their points (in the plain run they differ by far less).
+  const auto lo = sim::Proxy2D::lower_bounds(), hi = sim::Proxy2D::upper_bounds();
+  double apart = 0;
+  for (int m = 0; m < 2; ++m) {
+    const std::uint64_t seed = c.seed + 1000003ull * static_cast<std::uint64_t>(m);
+    const auto t = sagips::train::start_point<5>(seed, c.start_spread);
+    for (int j = 0; j < 5; ++j) {
+      CAPTURE(m);
+      CAPTURE(j);
+      CHECK(std::abs(r.member_estimates[m][j] - (lo[j] + (hi[j] - lo[j]) * t[j])) < 0.02 * (hi[j] - lo[j]));
+    }
+  }
+  for (int j = 0; j < 5; ++j) apart += std::abs(r.member_estimates[0][j] - r.member_estimates[1][j]) / (hi[j] - lo[j]);
+  CHECK(r.configuration["start_spread"] == 0.8);
+  clean(c);
+  c.start_spread = 0;
+  c.output_dir = shared_tmp("start-centre").string();
+  const auto plain = run<ex::Allreduce>(c, ex::Config{});
+  double plain_apart = 0;
+  for (int j = 0; j < 5; ++j)
+    plain_apart += std::abs(plain.member_estimates[0][j] - plain.member_estimates[1][j]) / (hi[j] - lo[j]);
+  MESSAGE("models apart (sum over parameters, in box widths): " << apart << " with --start-spread, " << plain_apart
+                                                                 << " without");
+  CHECK(apart > 2 * plain_apart);
+  clean(c);
+
+  // Resume: the start is made once, at construction; a resumed run reads the checkpoint's weights.
+  auto w = small(shared_tmp("start-whole"));
+  w.models = 2;
+  w.start_spread = 0.8;
+  auto s = w;
+  s.output_dir = shared_tmp("start-resumed").string();
+  std::vector<float> gw, gs;
+  run<ex::AsyncRing>(w, ex::Config{}, &gw);
+  s.stop_at = 12;
+  run<ex::AsyncRing>(s, ex::Config{});
+  s.stop_at = 0;
+  s.resume = true;
+  run<ex::AsyncRing>(s, ex::Config{}, &gs);
+  CHECK(gw == gs);
+  clean(w);
+  clean(s);
 }
 
 TEST_CASE("a model count that does not fit the ranks is refused on every rank") {

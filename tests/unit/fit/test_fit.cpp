@@ -205,3 +205,29 @@ TEST_CASE("parameters the data cannot tell apart are reported as not determined,
   CHECK(r.sigma[0] == 0.0);
   CHECK(r.status.find("not determined: p0, p1") != std::string::npos);
 }
+
+// A surface with a saddle where Newton's method stops: (x^2 - 1)^2 + (y - 0.3)^2, whose gradient
+// vanishes at (0, 0.3) (a maximum in x) and whose minima are (+-1, 0.3).
+struct DoubleWell {
+  static constexpr int P = 2;
+  using Vec = Eigen::Matrix<double, 2, 1>;
+  long events() const { return 1; }
+  double evaluate(const Vec& p, Vec* g) const {
+    const double x = p[0], y = p[1] - 0.3;
+    if (g) *g = Vec(4 * x * (x * x - 1), 2 * y);
+    return (x * x - 1) * (x * x - 1) + y * y;
+  }
+};
+
+TEST_CASE("a saddle where the gradient vanishes is left downhill: the fit ends at a minimum") {
+  // From x = 0 exactly Newton's step in x is zero and it stops at the saddle (0, 0.3).
+  const auto r = sagips::fit::minimize(DoubleWell{}, {0.0, 0.9}, {-2.0, -2.0}, {2.0, 2.0});
+  CHECK(r.converged);
+  CHECK(r.status == "converged");
+  CHECK(std::abs(r.value[0]) == doctest::Approx(1.0).epsilon(1e-6));
+  CHECK(r.value[1] == doctest::Approx(0.3).epsilon(1e-6));
+  CHECK(r.nll == doctest::Approx(0.0).epsilon(1e-9));
+  // sigma from the Hessian at the minimum: d2f/dx2 = 8 at x = +-1, d2f/dy2 = 2.
+  CHECK(r.sigma[0] == doctest::Approx(std::sqrt(1.0 / 8)).epsilon(1e-4));
+  CHECK(r.sigma[1] == doctest::Approx(std::sqrt(1.0 / 2)).epsilon(1e-4));
+}

@@ -105,7 +105,7 @@ TEST_CASE("train/config: each network's optimizer must be one the trainer was bu
 
 TEST_CASE("train/config: every floating option refuses nan and inf and says its bounds readably") {
   const auto flags = flags_of_type("FLOAT");
-  CHECK(flags.size() == 13);  // 11 training, 2 exchange
+  CHECK(flags.size() == 14);  // 12 training, 2 exchange
   for (const auto& flag : flags)
     for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e999"}) {
       const Parsed p = parse({flag, bad});
@@ -121,6 +121,7 @@ TEST_CASE("train/config: every floating option refuses nan and inf and says its 
            {"--beta1", "1", "must be in [0, 1)"},
            {"--beta2", "-0.1", "must be in [0, 1)"},
            {"--momentum", "1", "must be in [0, 1)"},
+           {"--start-spread", "1", "must be in [0, 1)"},
            {"--shard-fraction", "2", "must be in [0, 1]"},
            {"--stall-timeout", "-1", "must be 0 or >= 1"},
            {"--max-skipped", "1.5", "must be in [0, 1]"},
