@@ -3,7 +3,8 @@
 checks what a short run can show: the fit recovers the truth within 4 of its sigmas on 2e4 events
 (the down-quark shape may sit at a bound: a proton target barely determines it),
 the GAN's models stay inside the parameter bounds, and plot.py's densities obey the sum rules'
-normalisation (x u_v integrates to 2, x d_v to 1, over dx / x).
+normalisation (x u_v integrates to 2, x d_v to 1, over dx / x). A training grid other than 64 or 256
+is refused with its reason and a non-zero exit.
 
     run_short.py MPIRUN DIS PLOT OUTPUT_DIR
 """
@@ -49,6 +50,10 @@ def main() -> int:
         print(f"{name}: integral over [1e-3, 0.999] {integral:.4f} (all x: {expected})")
         if not expected * 0.93 < integral <= expected:
             bad.append(f"{name}: its integral {integral:.4f} does not approach {expected}")
+    refused = subprocess.run([exe, "--sampler-grid", "100", "--output", out + "-refused"], capture_output=True,
+                             text=True)
+    if refused.returncode == 0 or "the grid is 64 or 256, not 100" not in refused.stdout + refused.stderr:
+        bad.append(f"--sampler-grid 100 was not refused (exit {refused.returncode}): {refused.stderr.strip()}")
     for b in bad:
         print("FAILED:", b)
     return 1 if bad else 0
