@@ -42,6 +42,8 @@ def run_one(args, seed, folder, extra):
 
 def stats(xs):
     n = len(xs)
+    if n == 0:
+        return float("nan"), float("nan")
     mean = sum(xs) / n
     std = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1)) if n > 1 else float("nan")
     return mean, std
@@ -84,15 +86,23 @@ def main():
           f" {'GAN sigma/MLE sigma':>20} {'(GAN-MLE)/sigma':>16}  verdict")
     ok_all = True
     for j, name in enumerate(names):
-        gan = [(r["estimate"][j] - TRUTH[j]) / r["sigma"][j] for r in rows]
-        mle = [(r["mle"][j] - TRUTH[j]) / r["mle_sigma"][j] for r in rows]
-        ratio = sum(r["sigma"][j] / r["mle_sigma"][j] for r in rows) / len(rows)
+        # A sigma of 0 (a fit held at a bound or not determined; a single-member GAN) is no measurement:
+        # those experiments leave the pulls that would divide by it, and are counted.
+        with_gan = [r for r in rows if r["sigma"][j] and r["sigma"][j] > 0]
+        with_mle = [r for r in rows if r["mle_sigma"][j] > 0]
+        both = [r for r in with_gan if r["mle_sigma"][j] > 0]
+        if len(with_gan) < len(rows) or len(with_mle) < len(rows):
+            print(f"{name}: {len(rows) - len(with_gan)} experiment(s) without a GAN sigma, "
+                  f"{len(rows) - len(with_mle)} without an MLE sigma (left out of those pulls)")
+        gan = [(r["estimate"][j] - TRUTH[j]) / r["sigma"][j] for r in with_gan]
+        mle = [(r["mle"][j] - TRUTH[j]) / r["mle_sigma"][j] for r in with_mle]
+        ratio = sum(r["sigma"][j] / r["mle_sigma"][j] for r in both) / len(both) if both else float("nan")
         gm, gs = stats(gan)
         mm, ms = stats(mle)
-        inside = sum(abs(p) < 1 for p in gan) / len(gan)
+        inside = sum(abs(p) < 1 for p in gan) / len(gan) if gan else float("nan")
         # The method's own shift: the GAN's estimate minus the MLE's of the same events, in the GAN's
         # sigma. Paired, so the events' fluctuation cancels: its mean is known far better than a pull's.
-        shift = [(r["estimate"][j] - r["mle"][j]) / r["sigma"][j] for r in rows]
+        shift = [(r["estimate"][j] - r["mle"][j]) / r["sigma"][j] for r in with_gan]
         sm, ss = stats(shift)
         se = ss / math.sqrt(len(shift)) if len(shift) > 1 else float("nan")
         ok = abs(gm) <= GOALS["mean"] and GOALS["std"][0] <= gs <= GOALS["std"][1]

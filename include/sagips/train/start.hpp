@@ -2,13 +2,13 @@
 // Where each model's generator starts.
 //
 // A freshly initialised generator with a sigmoid output answers near the centre of the parameter box,
-// and every model alike. Along a direction the data hardly fix the models then stay there together,
-// and their spread claims a precision the data do not have (docs/results.md, the DIS example: eight
-// models agreeing on a down-quark shape the proton's events cannot tell). A start spread s > 0 gives
-// each model a start of its own: before training, its generator is fitted, with no data, to answer
-// a point drawn uniformly from the middle fraction s of each parameter's range (in the generator's
-// unit outputs, 0.5 +- s/2). Directions the data fix pull every model to the same answer; directions
-// they do not fix keep the models apart, and the spread says so.
+// and every model alike. Whether an answer is the data's or the start's then cannot be told: along a
+// direction the data hardly fix, models that start together may simply stay together, and their
+// spread would claim a precision the data do not have. A start spread s > 0 gives each model a start
+// of its own: before training, its generator is fitted, with no data, to answer a point drawn
+// uniformly from the middle fraction s of each parameter's range (in the generator's unit outputs,
+// 0.5 +- s/2). Models that reach one answer from different starts show that the answer is the
+// training's, not the start's; models that stay apart show a direction the training does not fix.
 //
 // The fit is a few hundred Adam steps on the squared distance of the generator's outputs (on its own
 // input noise, zero for a point estimate) to the point. It uses only the network contract (forward,
