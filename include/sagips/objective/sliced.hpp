@@ -9,16 +9,20 @@
 // dSW2/dx_i = (1/L) sum_l (2/n) (theta_l . x_i - v_q(rank of i)) theta_l. The directions are drawn
 // from the step's random stream (rng), so every step looks along new ones. O(L (n log n + m log m + (n
 // + m) D)) per call. Unweighted events only (a weighted quantile matching is not built: a weighted
-// pipeline is refused with a clear error). The projections are sorted on the host: the events and the
-// gradient cross to the host and back once per call on a GPU.
+// pipeline is refused with a clear error).
+//
+// On the device, in one pass for all directions: the projections of direction l are shifted into a band
+// of their own, [l w, l w + 2R] with R the largest |projection| and w a little over 2R, so that one
+// sort of all L n keys (Kokkos' BinSort, a bin per key on average) orders every direction at once; the
+// same for the real events. Each fake event then finds its rank in each direction through the inverse
+// permutation, so its gradient is a sum it owns (no atomics).
 
 #include <Kokkos_Core.hpp>
+#include <Kokkos_Sort.hpp>
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cmath>
-#include <numeric>
-#include <vector>
 
 #include "sagips/core/random.hpp"
 #include "sagips/core/views.hpp"
@@ -46,33 +50,86 @@ struct SlicedWasserstein {
                      "choose --objective energy or mmd for a weighted pipeline");
       SAGIPS_REQUIRE(n >= 1 && m >= 1, "a sample distance needs events; this rank has " << n << " fake and " << m
                                                                                           << " real ones");
-      const auto x = Kokkos::create_mirror_view_and_copy(HostSpace(), fake);
-      const auto y = Kokkos::create_mirror_view_and_copy(HostSpace(), real);
-      auto grad = Kokkos::create_mirror_view(d_fake);
-      std::vector<double> g(static_cast<std::size_t>(n) * D, 0.0), u(n), v(m);
-      std::vector<int> order(n);
-      double total = 0;
-      for (int l = 0; l < slices_; ++l) {
-        const std::array<double, D> theta = direction(rng, l);
-        for (int i = 0; i < n; ++i) u[i] = project(theta, x, i);
-        for (int j = 0; j < m; ++j) v[j] = project(theta, y, j);
-        std::sort(v.begin(), v.end());
-        std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](int a, int b) { return u[a] < u[b]; });
-        for (int r = 0; r < n; ++r) {
-          const int i = order[r];
-          const long q = std::min<long>(m - 1, static_cast<long>((r + 0.5) * m / n));
-          const double diff = u[i] - v[q];
-          total += diff * diff;
-          for (int d = 0; d < D; ++d) g[static_cast<std::size_t>(i) * D + d] += 2 * diff * theta[d];
-        }
+      const int L = slices_;
+      // The directions, drawn on the host from the step's stream (L x D numbers).
+      Kokkos::View<double**, Kokkos::LayoutRight, ExecSpace> theta("sagips::sliced::theta", L, D);
+      auto theta_h = Kokkos::create_mirror_view(theta);
+      for (int l = 0; l < L; ++l) {
+        const std::array<double, D> t = direction(rng, l);
+        for (int d = 0; d < D; ++d) theta_h(l, d) = t[d];
       }
-      const double scale = 1.0 / (static_cast<double>(slices_) * n);
-      for (int i = 0; i < n; ++i)
-        for (int d = 0; d < D; ++d) grad(i, d) = static_cast<T>(g[static_cast<std::size_t>(i) * D + d] * scale);
-      Kokkos::deep_copy(Kokkos::subview(d_fake, std::make_pair(0, n), Kokkos::ALL),
-                        Kokkos::subview(grad, std::make_pair(0, n), Kokkos::ALL));
+      Kokkos::deep_copy(theta, theta_h);
+      // Projections, direction-major: pu(l n + i) = theta_l . x_i, pv(l m + j) = theta_l . y_j.
+      Kokkos::View<double*, ExecSpace> pu("sagips::sliced::pu", std::size_t(L) * n), pv("sagips::sliced::pv", std::size_t(L) * m);
+      project(theta, fake, pu);
+      project(theta, real, pv);
+      double R = 0;  // the largest |projection|
+      const int most = std::max(n, m);
+      Kokkos::parallel_reduce(
+          "sagips::sliced::range", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(L) * most),
+          KOKKOS_LAMBDA(std::int64_t k, double& r) {
+            const std::int64_t l = k / most, i = k % most;
+            const double a = i < n ? pu(l * n + i) : 0.0, b = i < m ? pv(l * m + i) : 0.0;
+            const double big = (a < 0 ? -a : a) > (b < 0 ? -b : b) ? (a < 0 ? -a : a) : (b < 0 ? -b : b);
+            if (big > r) r = big;
+          },
+          Kokkos::Max<double>(R));
+      const double band = R > 0 ? 2.0001 * R : 1.0;
+      const auto order_u = sorted_order(pu, n, L, R, band), order_v = sorted_order(pv, m, L, R, band);
+      // rank_u(l n + i): fake event i's position within direction l's sorted projections (times n offset).
+      Kokkos::View<int*, ExecSpace> rank_u("sagips::sliced::rank", std::size_t(L) * n);
+      Kokkos::parallel_for(
+          "sagips::sliced::invert", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(L) * n),
+          KOKKOS_LAMBDA(std::int64_t s) { rank_u(order_u(s)) = static_cast<int>(s); });
+      const double scale = 1.0 / (static_cast<double>(L) * n);
+      auto g = d_fake;
+      double total = 0;
+      Kokkos::parallel_reduce(
+          "sagips::sliced::match", Kokkos::RangePolicy<ExecSpace>(0, n),
+          KOKKOS_LAMBDA(int i, double& sum) {
+            double gi[D] = {};
+            for (int l = 0; l < L; ++l) {
+              const std::int64_t r = rank_u(std::int64_t(l) * n + i) - std::int64_t(l) * n;
+              const std::int64_t quantile = static_cast<std::int64_t>((r + 0.5) * m / n);
+              const std::int64_t q = quantile < m - 1 ? quantile : m - 1;
+              const double diff = pu(std::int64_t(l) * n + i) - pv(order_v(std::int64_t(l) * m + q));
+              sum += diff * diff;
+              for (int d = 0; d < D; ++d) gi[d] += 2 * diff * theta(l, d);
+            }
+            for (int d = 0; d < D; ++d) g(i, d) = static_cast<T>(gi[d] * scale);
+          },
+          total);
       Kokkos::deep_copy(value, static_cast<T>(total * scale));
+    }
+
+    // keys(l count + i) = p(l count + i) + R + l band lies in [l band, l band + 2R]: one sort orders every
+    // direction within its own band. Returns the permutation: position -> index into p.
+    using Keys = Kokkos::View<double*, ExecSpace>;
+    using Sorter = Kokkos::BinSort<Keys, Kokkos::BinOp1D<Keys>>;
+    static typename Sorter::offset_type sorted_order(Keys p, int count, int L, double R, double band) {
+      Keys keys("sagips::sliced::keys", p.extent(0));
+      Kokkos::parallel_for(
+          "sagips::sliced::keys", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(p.extent(0))),
+          KOKKOS_LAMBDA(std::int64_t k) { keys(k) = p(k) + R + static_cast<double>(k / count) * band; });
+      Sorter sort(keys, 0, static_cast<int>(keys.extent(0)),
+                  Kokkos::BinOp1D<Keys>(static_cast<int>(keys.extent(0)), 0.0, L * band), true);
+      sort.create_permute_vector();
+      return sort.get_permute_vector();
+    }
+
+    // out(l count + i) = theta_l . events_i.
+    template <class Events>
+    static void project(Kokkos::View<double**, Kokkos::LayoutRight, ExecSpace> theta, Events events,
+                        Kokkos::View<double*, ExecSpace> out) {
+      const std::int64_t count = static_cast<std::int64_t>(events.extent(0));
+      Kokkos::parallel_for(
+          "sagips::sliced::project", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(out.extent(0))),
+          KOKKOS_LAMBDA(std::int64_t k) {
+            const std::int64_t l = k / count, i = k % count;
+            double s = 0;
+            for (int d = 0; d < D; ++d) s += theta(l, d) * static_cast<double>(events(i, d));
+            out(k) = s;
+          });
     }
 
    private:
@@ -88,13 +145,6 @@ struct SlicedWasserstein {
       for (int d = 0; d < D; ++d) theta[d] = norm > 0 ? theta[d] / norm : (d == 0 ? 1.0 : 0.0);
       return theta;
     }
-    template <class V>
-    static double project(const std::array<double, D>& theta, const V& events, int i) {
-      double s = 0;
-      for (int d = 0; d < D; ++d) s += theta[d] * static_cast<double>(events(i, d));
-      return s;
-    }
-
     int slices_;
   };
 };
