@@ -22,6 +22,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "sagips/core/math.hpp"
@@ -57,11 +59,17 @@ double median_distance(HostMatrix<const T> data, int sample = 1000) {
   return d[d.size() / 2];
 }
 
-// The kernels, as functions of the squared distance r2: value(r2) and its derivative d(r2).
+// The kernels, as functions of the squared distance r2: value(r2) and its derivative d(r2), and
+// (optional; a kernel of yours may leave it out) both(r2, v, dv), the two at once, which the fake
+// events' pair sums use: one square root, exponential or division per pair and scale instead of two.
 template <class T>
 struct EuclideanKernel {
   KOKKOS_INLINE_FUNCTION T value(T r2) const { return math::sqrt(r2); }
   KOKKOS_INLINE_FUNCTION T d(T r2) const { return r2 > T(0) ? T(0.5) / math::sqrt(r2) : T(0); }
+  KOKKOS_INLINE_FUNCTION void both(T r2, T& v, T& dv) const {
+    v = math::sqrt(r2);
+    dv = v > T(0) ? T(0.5) / v : T(0);
+  }
 };
 
 inline constexpr int num_scales = 5;
@@ -91,6 +99,12 @@ struct GaussianKernel {
     powers(r2, e);
     return -c * (e[0] + T(4) * e[1] + T(16) * e[2] + T(64) * e[3] + T(256) * e[4]);
   }
+  KOKKOS_INLINE_FUNCTION void both(T r2, T& v, T& dv) const {
+    T e[num_scales];
+    powers(r2, e);
+    v = e[0] + e[1] + e[2] + e[3] + e[4];
+    dv = -c * (e[0] + T(4) * e[1] + T(16) * e[2] + T(64) * e[3] + T(256) * e[4]);
+  }
 };
 
 template <class T>
@@ -109,9 +123,34 @@ struct ImqKernel {
     for (int s = 0; s < num_scales; ++s) v -= c[s] / ((c[s] + r2) * (c[s] + r2));
     return v;
   }
+  KOKKOS_INLINE_FUNCTION void both(T r2, T& v, T& dv) const {  // q = c / (c + r2): dq/dr2 = -q^2 / c
+    v = dv = T(0);
+    for (int s = 0; s < num_scales; ++s) {
+      const T q = c[s] / (c[s] + r2);
+      v += q;
+      dv -= q * q / c[s];
+    }
+  }
 };
 
 namespace detail {
+template <class K, class T, class = void>
+struct has_both : std::false_type {};
+template <class K, class T>
+struct has_both<K, T, std::void_t<decltype(std::declval<const K&>().both(T(), std::declval<T&>(), std::declval<T&>()))>>
+    : std::true_type {};
+
+// The kernel's value and derivative at r2, at once where the kernel can.
+template <class K, class T>
+KOKKOS_INLINE_FUNCTION void value_and_d(const K& kernel, T r2, T& v, T& dv) {
+  if constexpr (has_both<K, T>::value) {
+    kernel.both(r2, v, dv);
+  } else {
+    v = kernel.value(r2);
+    dv = kernel.d(r2);
+  }
+}
+
 // Per fake event i: its share of L in `terms`, dL/dx_i in d_fake, dL/da_i in `da` (weighted only).
 template <class T, int D, class Kernel>
 struct FakeRows {
@@ -131,8 +170,10 @@ struct FakeRows {
     for (int j = 0; j < m; ++j) {
       T r2 = 0, diff[D];
       for (int d = 0; d < D; ++d) diff[d] = x[d] - real(j, d), r2 += diff[d] * diff[d];
-      cross += kernel.value(r2);
-      const T g = T(2) * kernel.d(r2);
+      T v, dv;
+      value_and_d(kernel, r2, v, dv);
+      cross += v;
+      const T g = T(2) * dv;
       for (int d = 0; d < D; ++d) g_cross[d] += g * diff[d];
     }
     const T inv_m = T(1) / static_cast<T>(m), inv_n1 = T(1) / static_cast<T>(n - 1);
@@ -141,8 +182,10 @@ struct FakeRows {
       const T b = weighted ? weights(k) * inv_total : inv_n1;
       T r2 = 0, diff[D];
       for (int d = 0; d < D; ++d) diff[d] = x[d] - fake(k, d), r2 += diff[d] * diff[d];
-      within += b * kernel.value(r2);
-      const T g = T(2) * b * kernel.d(r2);
+      T v, dv;
+      value_and_d(kernel, r2, v, dv);
+      within += b * v;
+      const T g = T(2) * b * dv;
       for (int d = 0; d < D; ++d) g_within[d] += g * diff[d];
     }
     const T a = weighted ? weights(i) * inv_total : T(1) / static_cast<T>(n);

@@ -271,6 +271,29 @@ TEST_CASE("objective: the sliced distance's one sort over all directions equals 
   }
 }
 
+// A kernel with only value() and d(), as a user may write one: the pair sums fall back to calling both.
+template <class T>
+struct PlainEuclidean {
+  KOKKOS_INLINE_FUNCTION T value(T r2) const { return sagips::math::sqrt(r2); }
+  KOKKOS_INLINE_FUNCTION T d(T r2) const { return r2 > T(0) ? T(0.5) / sagips::math::sqrt(r2) : T(0); }
+};
+struct PlainEnergy {
+  static constexpr const char* name = "plain-energy";
+  template <class T, int D>
+  class Impl : public obj::PairDistance<T, D, PlainEuclidean> {
+   public:
+    explicit Impl(const obj::Settings&) : obj::PairDistance<T, D, PlainEuclidean>(PlainEuclidean<T>{}, T(2), T(-1)) {}
+  };
+};
+
+TEST_CASE("objective: a kernel without both() gives what the built-in kernel gives with it") {
+  const auto x = normal_sample<2>(60, 0.2, 31), y = normal_sample<2>(45, 0, 32);
+  const auto plain = evaluate<PlainEnergy, double, 2>(x, {}, y);
+  const auto built_in = evaluate<obj::EnergyDistance, double, 2>(x, {}, y);
+  CHECK(plain.value == doctest::Approx(built_in.value).epsilon(1e-14));
+  for (std::size_t k = 0; k < plain.d_fake.size(); ++k) CHECK(plain.d_fake[k] == doctest::Approx(built_in.d_fake[k]).epsilon(1e-14));
+}
+
 TEST_CASE("objective: input a distance cannot compare is refused with the reason") {
   const auto one = normal_sample<2>(1, 0, 1), some = normal_sample<2>(5, 0, 2);
   CHECK_THROWS_WITH_AS((evaluate<obj::EnergyDistance, float, 2>(one, {}, some)),
