@@ -126,7 +126,7 @@ TEST_CASE("options: every trainer and exchange row is on the command line, in su
     });
     return rows;
   };
-  CHECK(check_rows(c, record, fingerprint) == 39);
+  CHECK(check_rows(c, record, fingerprint) == 40);
   CHECK(check_rows(x, record["exchange"], fingerprint["exchange"]) == 13);
 }
 
