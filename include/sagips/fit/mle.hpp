@@ -96,6 +96,15 @@ bool held_at_bound(const Vec& p, const Vec& g, const Vec& lo, const Vec& hi, int
   return (p[j] <= lo[j] + 1e-12 * span && g[j] > 0) || (p[j] >= hi[j] - 1e-12 * span && g[j] < 0);
 }
 
+// The rows and columns of h at the indices `free` (the parameters not held at a bound).
+template <class M>
+Eigen::MatrixXd free_block(const M& h, const std::vector<int>& free) {
+  Eigen::MatrixXd hf(free.size(), free.size());
+  for (std::size_t a = 0; a < free.size(); ++a)
+    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  return hf;
+}
+
 // r.value, at_bound, covariance and sigma at the minimum p (gradient g): the inverse Hessian over the
 // parameters not held at a bound. Returns those held, "p0, p3" (empty: none): a minimum with a
 // parameter at its bound is not a measurement of that parameter.
@@ -113,9 +122,7 @@ std::string uncertainties(const Nll& nll, const typename Nll::Vec& p, const type
     if (!r.at_bound[j]) free.push_back(j);
     else held_at += (held_at.empty() ? "p" : ", p") + std::to_string(j);
   }
-  Eigen::MatrixXd hf(free.size(), free.size());
-  for (std::size_t a = 0; a < free.size(); ++a)
-    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  const Eigen::MatrixXd hf = free_block(h, free);
   const Eigen::MatrixXd cf = hf.inverse();
   r.covariance = Eigen::MatrixXd::Zero(P, P);
   r.sigma.assign(P, 0.0);
@@ -193,9 +200,7 @@ bool leave_saddle(const Nll& nll, typename Nll::Vec& p, double& f, typename Nll:
   for (int j = 0; j < P; ++j)
     if (!held_at_bound(p, g, lo, hi, j)) free.push_back(j);
   if (free.empty()) return false;
-  Eigen::MatrixXd hf(free.size(), free.size());
-  for (std::size_t a = 0; a < free.size(); ++a)
-    for (std::size_t b = 0; b < free.size(); ++b) hf(a, b) = h(free[a], free[b]);
+  const Eigen::MatrixXd hf = free_block(h, free);
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(hf);
   if (eigen.info() != Eigen::Success) return false;
   const auto& values = eigen.eigenvalues();
