@@ -12,6 +12,10 @@ data's luck.
 
     benchmarks/calibration/calibrate.py                      # docs/results.md's study: 20 x 4000 steps
     benchmarks/calibration/calibrate.py --experiments 40 --steps 6000 --out cal-40
+    benchmarks/calibration/calibrate.py --out cal-sliced -- --objective sliced --lr-generator 1e-3
+
+The method is named after proxy2d's --objective (after --; the GAN when none is given). The JSON keeps
+the keys gan_* for the method's columns whatever the objective, with "method" naming it.
 
 Resumable: an experiment whose summary.json exists is not run again (re-run to continue, or to
 re-plot). Writes OUT/calibration.json and OUT/pulls.png and prints the table. Not part of the tests:
@@ -79,11 +83,18 @@ def main():
                      "mle": s["mle"]["value"], "mle_sigma": s["mle"]["sigma"], "mle_status": s["mle"]["status"]})
 
     names = ["p0", "p1", "p2", "p3", "p4"]
+    method = "GAN"
+    for a, b in zip(args.extra, args.extra[1:]):
+        if a == "--objective" and b != "gan":
+            method = b
+    for a in args.extra:
+        if a.startswith("--objective=") and a.split("=", 1)[1] != "gan":
+            method = a.split("=", 1)[1]
     table = []
     print(f"\n{len(rows)} pseudo-experiments, {args.real_events} events each, {args.ranks} bootstrap members, "
           f"{args.steps} steps; pull = (estimate - truth) / sigma")
-    print(f"{'':4} {'GAN pull mean':>14} {'std':>6} {'|pull|<1':>9} {'MLE pull mean':>14} {'std':>6}"
-          f" {'GAN sigma/MLE sigma':>20} {'(GAN-MLE)/sigma':>16}  verdict")
+    print(f"{'':4} {method + ' pull mean':>14} {'std':>6} {'|pull|<1':>9} {'MLE pull mean':>14} {'std':>6}"
+          f" {method + ' sigma/MLE sigma':>20} {'(' + method + '-MLE)/sigma':>16}  verdict")
     ok_all = True
     for j, name in enumerate(names):
         # A sigma of 0 (a fit held at a bound or not determined; a single-member GAN) is no measurement:
@@ -92,7 +103,7 @@ def main():
         with_mle = [r for r in rows if r["mle_sigma"][j] > 0]
         both = [r for r in with_gan if r["mle_sigma"][j] > 0]
         if len(with_gan) < len(rows) or len(with_mle) < len(rows):
-            print(f"{name}: {len(rows) - len(with_gan)} experiment(s) without a GAN sigma, "
+            print(f"{name}: {len(rows) - len(with_gan)} experiment(s) without a {method} sigma, "
                   f"{len(rows) - len(with_mle)} without an MLE sigma (left out of those pulls)")
         gan = [(r["estimate"][j] - TRUTH[j]) / r["sigma"][j] for r in with_gan]
         mle = [(r["mle"][j] - TRUTH[j]) / r["mle_sigma"][j] for r in with_mle]
@@ -116,7 +127,7 @@ def main():
           f"{'met' if ok_all else 'not met'}; mean wall time per experiment "
           f"{sum(walls) / len(walls):.0f} s")
 
-    out = {"config": {k: v for k, v in vars(args).items() if k != "build"}, "truth": TRUTH,
+    out = {"config": {k: v for k, v in vars(args).items() if k != "build"}, "method": method, "truth": TRUTH,
            "experiments": rows, "wall_seconds": walls, "table": table, "goal_met": ok_all}
     with open(os.path.join(args.out, "calibration.json"), "w") as f:
         json.dump(out, f, indent=1)
@@ -132,12 +143,12 @@ def main():
     bins = [x / 2 for x in range(-8, 9)]
     xs = [x / 20 for x in range(-80, 81)]
     for ax, t in zip(axes, table):
-        ax.hist([max(-3.99, min(3.99, p)) for p in t["gan_pulls"]], bins=bins, alpha=0.6, label="GAN")
+        ax.hist([max(-3.99, min(3.99, p)) for p in t["gan_pulls"]], bins=bins, alpha=0.6, label=method)
         ax.hist([max(-3.99, min(3.99, p)) for p in t["mle_pulls"]], bins=bins, histtype="step", lw=2, label="MLE")
         n = len(t["gan_pulls"])
         ax.plot(xs, [n * 0.5 * math.exp(-x * x / 2) / math.sqrt(2 * math.pi) for x in xs], "k--", lw=1,
                 label="N(0,1)")
-        ax.set_title(f"{t['parameter']}: GAN {t['gan_mean']:+.2f} / {t['gan_std']:.2f}", fontsize=10)
+        ax.set_title(f"{t['parameter']}: {method} {t['gan_mean']:+.2f} / {t['gan_std']:.2f}", fontsize=10)
         ax.set_xlabel("pull")
     axes[0].legend(fontsize=8)
     fig.tight_layout()

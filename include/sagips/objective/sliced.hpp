@@ -51,8 +51,15 @@ struct SlicedWasserstein {
       SAGIPS_REQUIRE(n >= 1 && m >= 1, "a sample distance needs events; this rank has " << n << " fake and " << m
                                                                                           << " real ones");
       const int L = slices_;
+      // Working views, kept between calls (a step's sizes repeat): allocated again only when a size changes.
+      reuse(theta_, "sagips::sliced::theta", std::size_t(L), std::size_t(D));
+      reuse(pu_, "sagips::sliced::pu", std::size_t(L) * n);
+      reuse(pv_, "sagips::sliced::pv", std::size_t(L) * m);
+      reuse(rank_u_, "sagips::sliced::rank", std::size_t(L) * n);
+      const auto theta = theta_;
+      const auto pu = pu_, pv = pv_;
+      const auto rank_u = rank_u_;
       // The directions, drawn on the host from the step's stream (L x D numbers).
-      Kokkos::View<double**, Kokkos::LayoutRight, ExecSpace> theta("sagips::sliced::theta", L, D);
       auto theta_h = Kokkos::create_mirror_view(theta);
       for (int l = 0; l < L; ++l) {
         const std::array<double, D> t = direction(rng, l);
@@ -60,7 +67,6 @@ struct SlicedWasserstein {
       }
       Kokkos::deep_copy(theta, theta_h);
       // Projections, direction-major: pu(l n + i) = theta_l . x_i, pv(l m + j) = theta_l . y_j.
-      Kokkos::View<double*, ExecSpace> pu("sagips::sliced::pu", std::size_t(L) * n), pv("sagips::sliced::pv", std::size_t(L) * m);
       project(theta, fake, pu);
       project(theta, real, pv);
       double R = 0;  // the largest |projection|
@@ -75,9 +81,8 @@ struct SlicedWasserstein {
           },
           Kokkos::Max<double>(R));
       const double band = R > 0 ? 2.0001 * R : 1.0;
-      const auto order_u = sorted_order(pu, n, L, R, band), order_v = sorted_order(pv, m, L, R, band);
+      const auto order_u = sorted_order(pu, keys_u_, n, L, R, band), order_v = sorted_order(pv, keys_v_, m, L, R, band);
       // rank_u(l n + i): fake event i's position within direction l's sorted projections (times n offset).
-      Kokkos::View<int*, ExecSpace> rank_u("sagips::sliced::rank", std::size_t(L) * n);
       Kokkos::parallel_for(
           "sagips::sliced::invert", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(L) * n),
           KOKKOS_LAMBDA(std::int64_t s) { rank_u(order_u(s)) = static_cast<int>(s); });
@@ -106,8 +111,9 @@ struct SlicedWasserstein {
     // direction within its own band. Returns the permutation: position -> index into p.
     using Keys = Kokkos::View<double*, ExecSpace>;
     using Sorter = Kokkos::BinSort<Keys, Kokkos::BinOp1D<Keys>>;
-    static typename Sorter::offset_type sorted_order(Keys p, int count, int L, double R, double band) {
-      Keys keys("sagips::sliced::keys", p.extent(0));
+    static typename Sorter::offset_type sorted_order(Keys p, Keys& kept, int count, int L, double R, double band) {
+      reuse(kept, "sagips::sliced::keys", p.extent(0));
+      const Keys keys = kept;
       Kokkos::parallel_for(
           "sagips::sliced::keys", Kokkos::RangePolicy<ExecSpace>(0, std::int64_t(p.extent(0))),
           KOKKOS_LAMBDA(std::int64_t k) { keys(k) = p(k) + R + static_cast<double>(k / count) * band; });
@@ -133,6 +139,16 @@ struct SlicedWasserstein {
     }
 
    private:
+    // view = a view of these extents: reused when it has them, else allocated (uninitialised: every
+    // element is written before it is read).
+    template <class V, class... N>
+    static void reuse(V& view, const char* label, N... extents) {
+      const std::size_t want[] = {std::size_t(extents)...};
+      bool same = view.data() != nullptr;
+      for (std::size_t r = 0; r < sizeof...(N); ++r) same = same && view.extent(r) == want[r];
+      if (!same) view = V(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), extents...);
+    }
+
     // Direction l of this call: D standard normals from the stream, normalised.
     static std::array<double, D> direction(const random::CounterRng& rng, int l) {
       std::array<double, D> theta{};
@@ -146,6 +162,9 @@ struct SlicedWasserstein {
       return theta;
     }
     int slices_;
+    Kokkos::View<double**, Kokkos::LayoutRight, ExecSpace> theta_;
+    Keys pu_, pv_, keys_u_, keys_v_;
+    Kokkos::View<int*, ExecSpace> rank_u_;
   };
 };
 

@@ -59,10 +59,10 @@ struct Evaluated {
   double value;
   std::vector<double> d_fake, d_weights;
 };
+// One call of an objective object the caller keeps (its working memory carries over between calls).
 template <class O, class T, int D>
-Evaluated<O, T, D> evaluate(const Sample<D>& fake, const std::vector<double>& w, const Sample<D>& real,
-                            obj::Settings s = {}, std::uint64_t key = 7) {
-  typename O::template Impl<T, D> impl(s);
+Evaluated<O, T, D> evaluate_on(typename O::template Impl<T, D>& impl, const Sample<D>& fake,
+                               const std::vector<double>& w, const Sample<D>& real, std::uint64_t key = 7) {
   const int n = fake.n();
   Matrix<T> d_fake("d", n, D);
   Vector<T> d_w("dw", w.size());
@@ -78,6 +78,12 @@ Evaluated<O, T, D> evaluate(const Sample<D>& fake, const std::vector<double>& w,
   auto hw = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), d_w);
   for (std::size_t i = 0; i < w.size(); ++i) e.d_weights.push_back(static_cast<double>(hw(i)));
   return e;
+}
+template <class O, class T, int D>
+Evaluated<O, T, D> evaluate(const Sample<D>& fake, const std::vector<double>& w, const Sample<D>& real,
+                            obj::Settings s = {}, std::uint64_t key = 7) {
+  typename O::template Impl<T, D> impl(s);
+  return evaluate_on<O, T, D>(impl, fake, w, real, key);
 }
 
 // The definitions, summed over every pair in double (pair.hpp's top).
@@ -265,6 +271,22 @@ TEST_CASE("objective: the sliced distance's one sort over all directions equals 
     const auto got = evaluate<obj::SlicedWasserstein, double, 3>(x, {}, y, {1, L}, 7);
     CHECK(got.value == doctest::Approx(ref.value).epsilon(1e-12));
     REQUIRE(got.d_fake.size() == ref.d_fake.size());
+    double worst = 0;
+    for (std::size_t k = 0; k < ref.d_fake.size(); ++k) worst = std::max(worst, std::abs(got.d_fake[k] - ref.d_fake[k]));
+    CHECK(worst < 1e-14);
+  }
+}
+
+TEST_CASE("objective: one sliced-distance object called with changing sizes equals a fresh one each time") {
+  // It keeps its working views between calls and allocates again only when a size changes.
+  obj::SlicedWasserstein::Impl<double, 3> kept({1, 16});
+  for (const auto& [n, m] : std::vector<std::pair<int, int>>{{40, 30}, {40, 30}, {25, 60}, {40, 30}}) {
+    CAPTURE(n);
+    CAPTURE(m);
+    const auto x = normal_sample<3>(n, 0.2, 31 + n), y = normal_sample<3>(m, 0, 32 + m);
+    const auto ref = sliced_reference<3>(x, y, 16, 9);
+    const auto got = evaluate_on<obj::SlicedWasserstein, double, 3>(kept, x, {}, y, 9);
+    CHECK(got.value == doctest::Approx(ref.value).epsilon(1e-12));
     double worst = 0;
     for (std::size_t k = 0; k < ref.d_fake.size(); ++k) worst = std::max(worst, std::abs(got.d_fake[k] - ref.d_fake[k]));
     CHECK(worst < 1e-14);
