@@ -3,7 +3,8 @@
 checks what a short run can show: the fit recovers the truth within 4 of its sigmas on 2e4 events
 (the down-quark shape may sit at a bound: a proton target barely determines it),
 the GAN's models stay inside the parameter bounds, and plot.py's densities obey the sum rules'
-normalisation (x u_v integrates to 2, x d_v to 1, over dx / x). A training grid other than 64 or 256
+normalisation (x u_v integrates to 2, x d_v to 1, over dx / x); summary.json places the estimate and
+the truth in the likelihood (-ln L above the fit's minimum, not below it). A training grid other than 64 or 256
 is refused with its reason and a non-zero exit.
 
     run_short.py MPIRUN DIS PLOT OUTPUT_DIR
@@ -35,6 +36,17 @@ def main() -> int:
         print(f"{name}: MLE {fit['value'][j]:.4f} +- {sigma:.4f}, truth {truth[j]}, pull {pull:+.2f}")
         if not abs(pull) < 4:
             bad.append(f"{name}: the fit's pull {pull:+.2f}")
+    # Where the answer lies in the likelihood: -ln L above the minimum, never below it (beyond the
+    # minimiser's tolerance), and the joint regions of four parameters (half the chi2_4 quantiles).
+    lr = fit.get("likelihood_ratio") or {}
+    for key in ("estimate", "truth"):
+        v = lr.get(key)
+        print(f"-ln L above the minimum at the {key}: {v}")
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > -1e-3):
+            bad.append(f"the likelihood ratio at the {key} is {v}")
+    if not (lr.get("parameters") == 4 and abs(lr.get("region68", 0) - 2.3597) < 1e-3
+            and abs(lr.get("region95", 0) - 4.7439) < 1e-3):
+        bad.append(f"the likelihood regions are {lr}")
     lo, hi = [0.4, 1.5, 0.3, 2.5], [1.1, 5.0, 1.0, 6.5]
     for m in s["member_estimates"]:
         for j, v in enumerate(m):

@@ -42,6 +42,7 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -368,6 +369,26 @@ class App {
     const auto lo = Theory::lower_bounds(), hi = Theory::upper_bounds();
     for (int j = 0; j < P; ++j) start[j] = 0.5 * (lo[j] + hi[j]);
     result_.mle = fit::minimize(nll, start, lo, hi);
+    place_in_likelihood(nll, lo, hi);
+  }
+
+  // -ln L above the fit's minimum at the estimate and at the truth (fit/ratio.hpp). Every rank holds the
+  // same training result (the trainer broadcasts it), so the collective evaluations agree. The estimate
+  // is clamped into the fit's box (it lies there unless a user's generator leaves it).
+  template <class Nll>
+  void place_in_likelihood(const Nll& nll, const std::array<double, P>& lo, const std::array<double, P>& hi) {
+    const auto& params = result_.gan.parameters;
+    if (params.size() != static_cast<std::size_t>(P) || result_.mle->events == 0) return;
+    std::array<double, P> estimate{}, truth{};
+    bool known = true;
+    for (int j = 0; j < P; ++j) {
+      estimate[j] = std::min(std::max(params[j].estimate, lo[j]), hi[j]);
+      known = known && params[j].truth && *params[j].truth >= lo[j] && *params[j].truth <= hi[j];
+      if (known) truth[j] = *params[j].truth;
+    }
+    result_.regions = fit::likelihood_regions(P);
+    result_.delta_estimate = fit::above_minimum(nll, *result_.mle, estimate, lo, hi);
+    if (known) result_.delta_truth = fit::above_minimum(nll, *result_.mle, truth, lo, hi);
   }
 
   CLI::App cli_;

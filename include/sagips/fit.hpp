@@ -7,4 +7,5 @@
 #include "sagips/fit/lbfgs_fit.hpp"
 #include "sagips/fit/likelihood.hpp"
 #include "sagips/fit/mle.hpp"
+#include "sagips/fit/ratio.hpp"
 #include "sagips/fit/quadrature.hpp"

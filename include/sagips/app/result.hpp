@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sagips/fit/mle.hpp"
+#include "sagips/fit/ratio.hpp"
 #include "sagips/train/result.hpp"
 
 namespace sagips::app {
@@ -21,7 +22,23 @@ struct Result {
   std::optional<fit::FitResult> mle;
   std::string mle_sample;   // which events the fit saw
   std::string mle_skipped;  // why the fit did not run, when it was on but not valid for these events
+  // Where the answer lies in the likelihood (fit/ratio.hpp): -ln L above the fit's minimum at the
+  // estimate and at the truth (when known), and the limits of the joint 68% / 95% regions.
+  std::optional<double> delta_estimate, delta_truth;
+  fit::LikelihoodRegions regions;
 };
+
+// summary.json's "mle"."likelihood_ratio": null without an estimate to place.
+inline nlohmann::json ratio_json(const Result& r) {
+  if (!r.delta_estimate) return nullptr;
+  return {{"estimate", *r.delta_estimate},
+          {"truth", r.delta_truth ? nlohmann::json(*r.delta_truth) : nlohmann::json()},
+          {"parameters", r.regions.parameters},
+          {"region68", r.regions.delta68},
+          {"region95", r.regions.delta95},
+          {"meaning", "-ln L above the fit's minimum; a point is inside the joint c-level region of all parameters "
+                      "when it is below regionC (Wilks)"}};
+}
 
 // summary.json's "mle": the fit's values, sigmas, correlation matrix and how it ended.
 inline nlohmann::json mle_json(const Result& r) {
@@ -34,7 +51,7 @@ inline nlohmann::json mle_json(const Result& r) {
         corr[a][b] = m.covariance(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (m.sigma[a] * m.sigma[b]);
   return {{"value", m.value},   {"sigma", m.sigma},   {"correlation", corr},         {"nll", m.nll},
           {"events", m.events}, {"converged", m.converged}, {"status", m.status}, {"iterations", m.iterations},
-          {"sample", r.mle_sample}};
+          {"sample", r.mle_sample}, {"likelihood_ratio", ratio_json(r)}};
 }
 
 // The table: per parameter the truth, the estimate with its sigma, residual, pull and the fit; then
@@ -66,6 +83,13 @@ inline void print(const Result& r) {
   if (r.mle && !r.mle->converged)
     std::printf("the maximum-likelihood fit did not converge (%s, %ld events): its values are not a measurement\n",
                 r.mle->status.c_str(), r.mle->events);
+  if (r.delta_estimate) {
+    char truth[64] = "";
+    if (r.delta_truth) std::snprintf(truth, sizeof truth, ", %.2f at the truth", *r.delta_truth);
+    std::printf("-ln L above the fit's minimum: %.2f at the estimate%s (the joint region of all %d parameters: "
+                "68%% below %.2f, 95%% below %.2f)\n",
+                *r.delta_estimate, truth, r.regions.parameters, r.regions.delta68, r.regions.delta95);
+  }
   if (g.skipped_steps > 0)
     std::printf("%ld of the %ld steps were skipped (non-finite gradients): a shorter training than planned\n",
                 g.skipped_steps, g.steps);

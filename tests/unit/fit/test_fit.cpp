@@ -2,6 +2,7 @@
 // differences, and fits that recover the truth within 3 sigma with sigma shrinking as 1/sqrt(N).
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cmath>
 #include <random>
 #include <string>
@@ -230,4 +231,47 @@ TEST_CASE("a saddle where the gradient vanishes is left downhill: the fit ends a
   // sigma from the Hessian at the minimum: d2f/dx2 = 8 at x = +-1, d2f/dy2 = 2.
   CHECK(r.sigma[0] == doctest::Approx(std::sqrt(1.0 / 8)).epsilon(1e-4));
   CHECK(r.sigma[1] == doctest::Approx(std::sqrt(1.0 / 2)).epsilon(1e-4));
+}
+
+TEST_CASE("the chi-squared quantiles behind the likelihood regions match their closed forms") {
+  using sagips::fit::chi2_quantile;
+  const double c68 = 0.682689492137086;
+  // k = 1: P = erf(sqrt(x/2)); k = 2: 1 - exp(-x/2); k = 4: 1 - exp(-t)(1 + t); k = 6: 1 - exp(-t)(1 + t + t^2/2), t = x/2.
+  for (double c : {c68, 0.95, 0.99}) {
+    CAPTURE(c);
+    const double x1 = chi2_quantile(1, c), t2 = chi2_quantile(2, c) / 2, t4 = chi2_quantile(4, c) / 2,
+                 t6 = chi2_quantile(6, c) / 2;
+    CHECK(std::erf(std::sqrt(x1 / 2)) == doctest::Approx(c).epsilon(1e-10));
+    CHECK(1 - std::exp(-t2) == doctest::Approx(c).epsilon(1e-10));
+    CHECK(1 - std::exp(-t4) * (1 + t4) == doctest::Approx(c).epsilon(1e-10));
+    CHECK(1 - std::exp(-t6) * (1 + t6 + t6 * t6 / 2) == doctest::Approx(c).epsilon(1e-10));
+  }
+  CHECK(chi2_quantile(1, c68) == doctest::Approx(1.0).epsilon(1e-9));  // one sigma: -ln L up by 1/2
+  const auto r4 = sagips::fit::likelihood_regions(4);
+  CHECK(r4.delta68 == doctest::Approx(2.35974).epsilon(1e-5));  // half of 4.7195
+  CHECK(r4.delta95 == doctest::Approx(9.487729036781154 / 2).epsilon(1e-9));
+  CHECK_THROWS_WITH_AS(chi2_quantile(0, 0.5), doctest::Contains("at least one degree of freedom"), sagips::Error);
+  CHECK_THROWS_WITH_AS(chi2_quantile(2, 1.0), doctest::Contains("a probability in (0, 1)"), sagips::Error);
+}
+
+TEST_CASE("-ln L rises by 1/2 one profiled sigma from the fit's minimum, and is 0 at it") {
+  const Beta1 theory;
+  const auto events = sample(theory, {0.7, 2.5}, 80000, 91);
+  const sagips::fit::UnbinnedNll<Beta1> nll(theory, events, {0.001}, {0.999});
+  const std::array<double, 2> lo{-0.9, 0.0}, hi{3.0, 6.0};
+  const auto r = sagips::fit::minimize(nll, {0.0, 1.0}, lo, hi);
+  REQUIRE(r.converged);
+  const std::array<double, 2> at{r.value[0], r.value[1]};
+  CHECK(std::abs(sagips::fit::above_minimum(nll, r, at, lo, hi)) < 1e-6);
+  // One sigma of parameter j with the other profiled: the step covariance.col(j) / sigma_j.
+  for (int j = 0; j < 2; ++j) {
+    CAPTURE(j);
+    for (double sign : {-1.0, 1.0}) {
+      std::array<double, 2> p = at;
+      for (int i = 0; i < 2; ++i) p[i] += sign * r.covariance(i, j) / r.sigma[j];
+      CHECK(sagips::fit::above_minimum(nll, r, p, lo, hi) == doctest::Approx(0.5).epsilon(0.03));
+    }
+  }
+  CHECK_THROWS_WITH_AS(sagips::fit::above_minimum(nll, r, std::array<double, 2>{3.5, 2.0}, lo, hi),
+                       doctest::Contains("outside the fit's box"), sagips::Error);
 }
