@@ -44,6 +44,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -374,11 +375,14 @@ class App {
 
   // -ln L above the fit's minimum at the estimate and at the truth (fit/ratio.hpp). Every rank holds the
   // same training result (the trainer broadcasts it), so the collective evaluations agree. The estimate
-  // is clamped into the fit's box (it lies there unless a user's generator leaves it).
+  // is clamped into the fit's box (it lies there unless a user's generator leaves it); an estimate that
+  // is not finite is not placed (the report still comes: the table says what the estimate is).
   template <class Nll>
   void place_in_likelihood(const Nll& nll, const std::array<double, P>& lo, const std::array<double, P>& hi) {
     const auto& params = result_.gan.parameters;
     if (params.size() != static_cast<std::size_t>(P) || result_.mle->events == 0) return;
+    for (const auto& p : params)
+      if (!std::isfinite(p.estimate)) return;
     std::array<double, P> estimate{}, truth{};
     bool known = true;
     for (int j = 0; j < P; ++j) {
