@@ -11,6 +11,7 @@
 
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
+#include <algorithm>
 #include <array>
 #include <cmath>
 
