@@ -83,13 +83,10 @@ def main():
                      "mle": s["mle"]["value"], "mle_sigma": s["mle"]["sigma"], "mle_status": s["mle"]["status"]})
 
     names = ["p0", "p1", "p2", "p3", "p4"]
-    method = "GAN"
-    for a, b in zip(args.extra, args.extra[1:]):
-        if a == "--objective" and b != "gan":
-            method = b
-    for a in args.extra:
-        if a.startswith("--objective=") and a.split("=", 1)[1] != "gan":
-            method = a.split("=", 1)[1]
+    objective = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    objective.add_argument("--objective", default="gan")
+    chosen = objective.parse_known_args(args.extra)[0].objective
+    method = "GAN" if chosen == "gan" else chosen
     table = []
     print(f"\n{len(rows)} pseudo-experiments, {args.real_events} events each, {args.ranks} bootstrap members, "
           f"{args.steps} steps; pull = (estimate - truth) / sigma")

@@ -57,6 +57,7 @@
 
 #include "sagips/app/command_line.hpp"
 #include "sagips/app/data.hpp"
+#include "sagips/app/fit.hpp"
 #include "sagips/app/result.hpp"
 #include "sagips/core/views.hpp"
 #include "sagips/exchange.hpp"
@@ -336,63 +337,24 @@ class App {
     }
   }
 
-  // The traditional baseline on the same events: the generated events before the detector stages, or
-  // the file's events inside the theory's domain (detector effects not folded in).
+  // The traditional baseline on the same events (app/fit.hpp): the generated events before the
+  // detector stages, or the file's events inside the theory's domain (detector effects not folded in).
   void fit_events(Environment& env, const Pipeline& pipeline, HostMatrix<const T> data) {
     std::vector<double> mine;
-    const auto box = Theory::domain();
-    auto inside = [&](const auto& m, long i) {  // the domain, and the theory's cuts when it states them
-      double event[D];
-      for (int d = 0; d < D; ++d) {
-        event[d] = double(m(i, d));
-        if (!(event[d] >= box.lower[d] && event[d] <= box.upper[d])) return false;
-      }
-      if constexpr (sim::has_region_v<Theory>) {
-        return Theory::in_region(event);
-      } else {
-        return true;
-      }
-    };
-    auto take = [&](const auto& m) {
-      for (long i = env.rank(); i < static_cast<long>(m.extent(0)); i += env.size())
-        if (inside(m, i))
-          for (int d = 0; d < D; ++d) mine.push_back(double(m(i, d)));
-    };
     if (data_.file.empty()) {
-      take(generated(pipeline, true));
+      mine = app::events_for_fit<Theory, D>(generated(pipeline, true), env.rank(), env.size());
       result_.mle_sample = "the same generated events before the detector stages";
     } else {
-      take(data);
+      mine = app::events_for_fit<Theory, D>(data, env.rank(), env.size());
       result_.mle_sample = "the file's events inside the domain (detector effects not folded in)";
     }
+    const auto box = Theory::domain();
     const fit::UnbinnedNll<Theory> nll(pipeline.theory(), mine, box.lower, box.upper, env.comm());
     std::array<double, P> start{};
     const auto lo = Theory::lower_bounds(), hi = Theory::upper_bounds();
     for (int j = 0; j < P; ++j) start[j] = 0.5 * (lo[j] + hi[j]);
     result_.mle = fit::minimize(nll, start, lo, hi);
-    place_in_likelihood(nll, lo, hi);
-  }
-
-  // -ln L above the fit's minimum at the estimate and at the truth (fit/ratio.hpp). Every rank holds the
-  // same training result (the trainer broadcasts it), so the collective evaluations agree. The estimate
-  // is clamped into the fit's box (it lies there unless a user's generator leaves it); an estimate that
-  // is not finite is not placed (the report still comes: the table says what the estimate is).
-  template <class Nll>
-  void place_in_likelihood(const Nll& nll, const std::array<double, P>& lo, const std::array<double, P>& hi) {
-    const auto& params = result_.gan.parameters;
-    if (params.size() != static_cast<std::size_t>(P) || result_.mle->events == 0) return;
-    for (const auto& p : params)
-      if (!std::isfinite(p.estimate)) return;
-    std::array<double, P> estimate{}, truth{};
-    bool known = true;
-    for (int j = 0; j < P; ++j) {
-      estimate[j] = std::min(std::max(params[j].estimate, lo[j]), hi[j]);
-      known = known && params[j].truth && *params[j].truth >= lo[j] && *params[j].truth <= hi[j];
-      if (known) truth[j] = *params[j].truth;
-    }
-    result_.regions = fit::likelihood_regions(P);
-    result_.delta_estimate = fit::above_minimum(nll, *result_.mle, estimate, lo, hi);
-    if (known) result_.delta_truth = fit::above_minimum(nll, *result_.mle, truth, lo, hi);
+    app::place_in_likelihood(nll, result_, lo, hi);
   }
 
   CLI::App cli_;

@@ -74,28 +74,17 @@ inline void check_all(MPI_Comm comm, const std::string& local_error,
   mpi::allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm, what);
   if (!any_bad) return;
 
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  int len = static_cast<int>(local_error.size());
-  std::vector<int> lens(size), displs(size);
-  mpi::allgather(&len, 1, MPI_INT, lens.data(), 1, MPI_INT, comm, what);
-  int total = 0;
-  for (int r = 0; r < size; ++r) {
-    displs[r] = total;
-    total += lens[r];
-  }
-  std::string all(static_cast<std::size_t>(total), '\0');
-  mpi::allgatherv(local_error.data(), len, MPI_CHAR, all.data(), lens.data(), displs.data(), MPI_CHAR, comm, what);
+  const std::vector<std::string> all = mpi::allgather_text(local_error, comm, what);
+  const int size = static_cast<int>(all.size());
 
   // The messages, each once, with the ranks that sent it ("0-3,7"), in order of the first rank.
   std::vector<std::pair<std::string, std::vector<int>>> groups;
   int reporting = 0;
   for (int r = 0; r < size; ++r) {
-    if (lens[r] == 0) continue;
+    if (all[r].empty()) continue;
     ++reporting;
-    const std::string m = all.substr(static_cast<std::size_t>(displs[r]), static_cast<std::size_t>(lens[r]));
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == m; });
-    if (it == groups.end()) groups.push_back({m, {r}});
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == all[r]; });
+    if (it == groups.end()) groups.push_back({all[r], {r}});
     else it->second.push_back(r);
   }
   std::ostringstream os;

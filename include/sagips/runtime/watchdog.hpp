@@ -26,10 +26,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -263,6 +265,28 @@ inline void allgatherv(const void* send, int send_count, MPI_Datatype send_type,
   MPI_Request r;
   MPI_Iallgatherv(send, send_count, send_type, recv, counts, displs, recv_type, comm, &r);
   watchdog::wait(comm, &r, 1, what);
+}
+
+// Every rank's text, to every rank, in rank order: the lengths, then the characters. The texts
+// together must fit an int's count of characters (MPI counts are int): more is refused, on every rank
+// alike (they all see the same lengths).
+inline std::vector<std::string> allgather_text(const std::string& mine, MPI_Comm comm, const std::string& what) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  const long long own = static_cast<long long>(mine.size());
+  const int length = own > INT_MAX ? -1 : static_cast<int>(own);
+  std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size), 0);
+  allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm, what);
+  long long total = 0;
+  for (int r = 0; r < size; ++r) total += lengths[r] < 0 ? 1LL + INT_MAX : lengths[r];
+  if (total > INT_MAX)
+    throw std::length_error(what + ": the ranks' texts together exceed " + std::to_string(INT_MAX) + " characters");
+  for (int r = 1; r < size; ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
+  std::string all(static_cast<std::size_t>(total), '\0');
+  allgatherv(mine.data(), length, MPI_CHAR, &all[0], lengths.data(), offsets.data(), MPI_CHAR, comm, what);
+  std::vector<std::string> texts(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) texts[r] = all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r]));
+  return texts;
 }
 
 // MPI_Comm_split has no non-blocking form: a watched barrier first, so a missing rank is named

@@ -82,18 +82,12 @@ std::vector<nlohmann::json> per_label(MPI_Comm comm, int labels, Train&& train) 
     error = "label " + std::to_string(label) + ": " + e.what();
   }
   check_all(comm, error, "the labels' training");
-  // Every label's report to every rank: the lengths, then the texts.
-  int length = static_cast<int>(mine.size());
-  std::vector<int> lengths(size), offsets(size, 0);
-  mpi::allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, comm, "the labels' reports");
-  for (int r = 1; r < size; ++r) offsets[r] = offsets[r - 1] + lengths[r - 1];
-  std::string all(static_cast<std::size_t>(offsets.back() + lengths.back()), '\0');
-  mpi::allgatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, comm,
-                  "the labels' reports");
+  // Every label's report to every rank.
+  const std::vector<std::string> all = mpi::allgather_text(mine, comm, "the labels' reports");
   std::vector<nlohmann::json> out(static_cast<std::size_t>(labels));
-  for (int r = 0; r < size; ++r)
-    if (lengths[r] > 0) {
-      nlohmann::json j = nlohmann::json::parse(all.substr(offsets[r], lengths[r]));
+  for (const std::string& text : all)
+    if (!text.empty()) {
+      nlohmann::json j = nlohmann::json::parse(text);
       const auto k = j.at("label").get<std::size_t>();
       out[k] = std::move(j);
     }

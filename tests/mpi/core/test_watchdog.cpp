@@ -72,6 +72,12 @@ TEST_CASE("the watched collectives give MPI's own results") {
                           world(), "test");
   for (int q = 0; q < n; ++q)
     for (int k = 0; k <= q; ++k) CHECK(gathered[static_cast<std::size_t>(displs[static_cast<std::size_t>(q)] + k)] == q);
+
+  // Texts of different lengths (rank 1's empty, one with a NUL inside), in rank order on every rank.
+  auto text_of = [](int q) { return q == 1 ? std::string() : std::string("rank ") + std::to_string(q) + '\0' + "end"; };
+  const std::vector<std::string> texts = sagips::mpi::allgather_text(text_of(r), world(), "test");
+  REQUIRE(texts.size() == static_cast<std::size_t>(n));
+  for (int q = 0; q < n; ++q) CHECK(texts[static_cast<std::size_t>(q)] == text_of(q));
   sagips::mpi::barrier(world(), "test");
 }
 

@@ -2,10 +2,14 @@
 // differences, and fits that recover the truth within 3 sigma with sigma shrinking as 1/sqrt(N).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <random>
 #include <string>
+#include <sagips/app/fit.hpp>
+#include <sagips/core/views.hpp>
 #include <sagips/fit.hpp>
 #include <vector>
 
@@ -274,4 +278,68 @@ TEST_CASE("-ln L rises by 1/2 one profiled sigma from the fit's minimum, and is 
   }
   CHECK_THROWS_WITH_AS(sagips::fit::above_minimum(nll, r, std::array<double, 2>{3.5, 2.0}, lo, hi),
                        doctest::Contains("outside the fit's box"), sagips::Error);
+}
+
+// ---- the App's baseline (app/fit.hpp) -----------------------------------------------------------
+
+namespace {
+// Beta1 with a domain and a cut, as an App's theory states them.
+struct Beta1Cut : Beta1 {
+  static sagips::sim::Box<1> domain() { return {{0.001}, {0.999}}; }
+  static bool in_region(const double* event) { return event[0] < 0.9; }
+};
+}  // namespace
+
+TEST_CASE("the App's fit reads each event inside the domain and the cuts once, over the ranks") {
+  const std::vector<double> values{0.5, std::nan(""), 1.2, 0.95, 0.2, 0.0005, 0.7, 0.3};
+  sagips::HostMatrix<double> events("events", values.size(), 1);
+  for (std::size_t i = 0; i < values.size(); ++i) events(i, 0) = values[i];
+  for (int size : {1, 3}) {
+    CAPTURE(size);
+    std::vector<double> all;
+    for (int rank = 0; rank < size; ++rank) {
+      const auto mine = sagips::app::events_for_fit<Beta1Cut, 1>(events, rank, size);
+      all.insert(all.end(), mine.begin(), mine.end());
+    }
+    std::sort(all.begin(), all.end());
+    CHECK(all == std::vector<double>{0.2, 0.3, 0.5, 0.7});
+  }
+}
+
+TEST_CASE("the App places the estimate and the truth in the likelihood, and skips what it cannot place") {
+  const Beta1 theory;
+  const auto events = sample(theory, {0.7, 2.5}, 20000, 92);
+  const sagips::fit::UnbinnedNll<Beta1> nll(theory, events, {0.001}, {0.999});
+  const std::array<double, 2> lo{-0.9, 0.0}, hi{3.0, 6.0};
+  sagips::app::Result r;
+  r.mle = sagips::fit::minimize(nll, {0.0, 1.0}, lo, hi);
+  REQUIRE(r.mle->converged);
+  auto answer = [&](double e0, double e1, std::optional<double> t0) {
+    sagips::app::Result out = r;
+    out.gan.parameters.resize(2);
+    out.gan.parameters[0].estimate = e0;
+    out.gan.parameters[1].estimate = e1;
+    out.gan.parameters[0].truth = t0;
+    out.gan.parameters[1].truth = 2.5;
+    sagips::app::place_in_likelihood(nll, out, lo, hi);
+    return out;
+  };
+  const auto at_fit = answer(r.mle->value[0], r.mle->value[1], 0.7);
+  REQUIRE(at_fit.delta_estimate);
+  CHECK(std::abs(*at_fit.delta_estimate) < 1e-6);
+  REQUIRE(at_fit.delta_truth);
+  CHECK(*at_fit.delta_truth == doctest::Approx(sagips::fit::above_minimum(nll, *r.mle, std::array<double, 2>{0.7, 2.5}, lo, hi)));
+  CHECK(at_fit.regions.parameters == 2);
+  // An estimate outside the box is placed at the box's edge; a truth outside it is not placed.
+  const auto clamped = answer(-5.0, 2.5, -5.0);
+  REQUIRE(clamped.delta_estimate);
+  CHECK(*clamped.delta_estimate == doctest::Approx(sagips::fit::above_minimum(nll, *r.mle, std::array<double, 2>{-0.9, 2.5}, lo, hi)));
+  CHECK_FALSE(clamped.delta_truth);
+  // No truth: the estimate alone. A non-finite estimate: nothing (the report still comes).
+  const auto no_truth = answer(0.7, 2.5, std::nullopt);
+  CHECK(no_truth.delta_estimate);
+  CHECK_FALSE(no_truth.delta_truth);
+  const auto nan = answer(std::nan(""), 2.5, 0.7);
+  CHECK_FALSE(nan.delta_estimate);
+  CHECK_FALSE(nan.delta_truth);
 }

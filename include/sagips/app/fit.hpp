@@ -1,0 +1,67 @@
+#pragma once
+// The traditional baseline of a sagips::App run: the unbinned maximum-likelihood fit of the same
+// events the GAN saw, and where the GAN's answer and the truth lie in that likelihood.
+//
+//   std::vector<double> mine = sagips::app::events_for_fit<Theory, D>(events, rank, size);
+//   sagips::fit::UnbinnedNll<Theory> nll(theory, mine, box.lower, box.upper, comm);
+//   result.mle = sagips::fit::minimize(nll, start, lo, hi);
+//   sagips::app::place_in_likelihood(nll, result, lo, hi);
+//
+// The fit reads events as the theory's own: only those inside its domain (and its cuts, when it
+// states in_region()) count; each rank takes every size-th of them, and the likelihood sums over ranks.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "sagips/app/result.hpp"
+#include "sagips/fit/ratio.hpp"
+#include "sagips/sim/theory.hpp"
+
+namespace sagips::app {
+
+// This rank's share of the events [N, D] that the fit may read (every size-th one from `rank`, inside
+// the theory's domain and region), flattened row by row.
+template <class Theory, int D, class Events>
+std::vector<double> events_for_fit(const Events& events, int rank, int size) {
+  const auto box = Theory::domain();
+  std::vector<double> mine;
+  for (long i = rank; i < static_cast<long>(events.extent(0)); i += size) {
+    double event[D];
+    bool inside = true;
+    for (int d = 0; d < D; ++d) {
+      event[d] = double(events(i, d));
+      inside = inside && event[d] >= box.lower[d] && event[d] <= box.upper[d];  // NaN: outside
+    }
+    if constexpr (sim::has_region_v<Theory>) inside = inside && Theory::in_region(event);
+    if (inside) mine.insert(mine.end(), event, event + D);
+  }
+  return mine;
+}
+
+// -ln L above the fit's minimum at the GAN's estimate and at the truth (fit/ratio.hpp), into `r`.
+// Collective: every rank must hold the same training result (the trainer broadcasts it). The estimate
+// is clamped into the fit's box (it lies there unless a user's generator leaves it); an estimate that
+// is not finite is not placed, nor is a truth that is unknown or outside the box (the report still
+// comes: the table says what the estimate is).
+template <class Nll, std::size_t P>
+void place_in_likelihood(const Nll& nll, Result& r, const std::array<double, P>& lo, const std::array<double, P>& hi) {
+  const auto& params = r.gan.parameters;
+  if (!r.mle || params.size() != P || r.mle->events == 0) return;
+  for (const auto& p : params)
+    if (!std::isfinite(p.estimate)) return;
+  std::array<double, P> estimate{}, truth{};
+  bool known = true;
+  for (std::size_t j = 0; j < P; ++j) {
+    estimate[j] = std::min(std::max(params[j].estimate, lo[j]), hi[j]);
+    known = known && params[j].truth && *params[j].truth >= lo[j] && *params[j].truth <= hi[j];
+    if (known) truth[j] = *params[j].truth;
+  }
+  r.regions = fit::likelihood_regions(static_cast<int>(P));
+  r.delta_estimate = fit::above_minimum(nll, *r.mle, estimate, lo, hi);
+  if (known) r.delta_truth = fit::above_minimum(nll, *r.mle, truth, lo, hi);
+}
+
+}  // namespace sagips::app
