@@ -120,11 +120,7 @@ int run_per_label(const sagips::Environment& env, Settings s) {
 template <int K, class Theory>
 sagips::fit::UnbinnedNll<Theory> likelihood(const sagips::Environment& env, const Settings& s, Theory theory) {
   const auto events = real_events<K>(s, true);
-  std::vector<double> mine;
-  for (long i = env.rank(); i < static_cast<long>(events.extent(0)); i += env.size()) {
-    const double e[2] = {events(i, 0), events(i, 1)};
-    if (Theory::in_region(e)) mine.insert(mine.end(), e, e + 2);
-  }
+  const std::vector<double> mine = sagips::app::events_for_fit<Theory, 2>(events, env.rank(), env.size());
   const auto box = Theory::domain();
   return sagips::fit::UnbinnedNll<Theory>(theory, mine, box.lower, box.upper, env.comm());
 }
