@@ -188,6 +188,18 @@ TEST_CASE("objective: the gradients with respect to the fake events and their we
   check_gradients<obj::SlicedWasserstein>(x, {}, y, s);  // away from ties, the matching is locally fixed
 }
 
+TEST_CASE("objective: over several tiles of pairs (full ones and a partial one) the sums and gradients hold") {
+  // 16 pairs side by side per tile on a CPU: 37 fake and 35 real events are two full tiles and a partial one.
+  const auto x = normal_sample<2>(37, 0.2, 5), y = normal_sample<2>(35, 0.0, 6);
+  const obj::Settings s{0.6, 5};
+  for (const auto& weights : {std::vector<double>{}, some_weights(37)}) {
+    CAPTURE(weights.size());
+    check_gradients<obj::EnergyDistance>(x, weights, y, s);
+    check_gradients<obj::MmdImq>(x, weights, y, s);
+  }
+  check_gradients<obj::Mmd>(x, {}, y, s);
+}
+
 TEST_CASE("objective: the energy distance is unbiased, and matches the closed form for two normal distributions") {
   // Same distribution: the U-statistic averages to zero.
   double mean = 0, mean2 = 0;
@@ -330,6 +342,15 @@ TEST_CASE("objective: input a distance cannot compare is refused with the reason
                        doctest::Contains("sliced: weighted events are not supported"), sagips::Error);
   CHECK_THROWS_WITH_AS((evaluate<obj::EnergyDistance, float, 2>(some, std::vector<double>(5, 0.0), some)),
                        doctest::Contains("weights of positive finite sum"), sagips::Error);
+  {  // 3-D events to a distance of 2-D ones
+    obj::EnergyDistance::Impl<float, 2> energy(obj::Settings{});
+    Matrix<float> three("three", 5, 3), d("d", 5, 2);
+    sagips::loss::DeviceValue<float> value("v");
+    CHECK_THROWS_WITH_AS(energy.evaluate(three, Vector<float>(), device<float>(some), value, d, Vector<float>(),
+                                         sagips::random::CounterRng(1)),
+                         doctest::Contains("a sample distance of 2-D events was given fake events of 3 coordinates"),
+                         sagips::Error);
+  }
   CHECK_THROWS_WITH_AS((obj::Chosen<obj::Builtin, float, 2>("wasserstein", {})),
                        doctest::Contains("unknown objective 'wasserstein' (choose gan, energy, mmd, mmd-imq, sliced)"),
                        sagips::Error);
