@@ -5,6 +5,7 @@
 
 #include <Kokkos_Core.hpp>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <sagips/objective.hpp>
 #include <string>
@@ -319,6 +320,28 @@ struct PlainEnergy {
     explicit Impl(const obj::Settings&) : obj::PairDistance<T, D, PlainEuclidean>(PlainEuclidean<T>{}, T(2), T(-1)) {}
   };
 };
+
+TEST_CASE("objective: exp_nonpositive, the Gaussian kernel's exponential on the host, is exp to 2 ulp") {
+  auto check = [](auto zero, double lowest) {
+    using T = decltype(zero);
+    double worst = 0;
+    for (int i = 0; i <= 200000; ++i) {
+      const T x = static_cast<T>(lowest * i / 200000.0);
+      const T got = obj::exp_nonpositive(x), want = std::exp(x);
+      if (want < std::numeric_limits<T>::min()) continue;
+      worst = std::max(worst, std::abs(static_cast<double>(got) - static_cast<double>(want)) /
+                                  (static_cast<double>(want) * std::numeric_limits<T>::epsilon()));
+    }
+    CAPTURE(sizeof(T));
+    CHECK(worst <= 2.0);
+    CHECK(obj::exp_nonpositive(T(0)) == T(1));
+    CHECK(obj::exp_nonpositive(static_cast<T>(lowest) * T(1.01)) == T(0));  // would be subnormal: 0
+    CHECK(obj::exp_nonpositive(-std::numeric_limits<T>::infinity()) == T(0));
+    CHECK(std::isnan(obj::exp_nonpositive(std::numeric_limits<T>::quiet_NaN())));
+  };
+  check(0.0f, -87.3);
+  check(0.0, -708.3);
+}
 
 TEST_CASE("objective: a kernel without both() gives what the built-in kernel gives with it") {
   const auto x = normal_sample<2>(60, 0.2, 31), y = normal_sample<2>(45, 0, 32);
