@@ -4,9 +4,7 @@
 // bits. The averaging strategies are checked in test_exchange.cpp.
 #include <mpi.h>
 
-#include <cmath>
 #include <sagips/exchange.hpp>
-#include <string>
 #include <vector>
 
 #include "host_views.hpp"
