@@ -291,8 +291,13 @@ class App {
         ->disable_flag_override()
         ->capture_default_str()
         ->group("Output");
+    cli_.add_flag("--fit-profile", profile_,
+                  "beside the fit, each parameter's profile-likelihood 68% and 95% intervals and the estimate's place "
+                  "in them (about 30 fits of the other parameters per parameter)")
+        ->group("Output");
     try {
       cli_.parse(argc, argv);
+      if (profile_ && !fit_) throw CLI::ValidationError("--fit-profile", "profiles the fit's likelihood: drop --no-fit");
       app::refuse_unread_exchange_options<Strategies>(cli_, xcfg_);
     } catch (const CLI::ParseError& e) {
       return env.is_root() ? cli_.exit(e) : e.get_exit_code();
@@ -355,6 +360,7 @@ class App {
     for (int j = 0; j < P; ++j) start[j] = 0.5 * (lo[j] + hi[j]);
     result_.mle = fit::minimize(nll, start, lo, hi);
     app::place_in_likelihood(nll, result_, lo, hi);
+    if (profile_) app::profile_parameters(nll, result_, lo, hi);
   }
 
   CLI::App cli_;
@@ -362,6 +368,7 @@ class App {
   exchange::Config xcfg_;
   DataOptions data_;
   bool fit_ = true;
+  bool profile_ = false;
   std::unique_ptr<signals::StopRequests> stop_requests_;  // from parse() on
   std::string program_;     // argv[0]'s file name, for the banner
   files::FolderLock lock_;  // one run per output folder, from parse() on

@@ -11,10 +11,21 @@
 #include <nlohmann/json.hpp>
 
 #include "sagips/fit/mle.hpp"
+#include "sagips/fit/profile.hpp"
 #include "sagips/fit/ratio.hpp"
 #include "sagips/train/result.hpp"
 
 namespace sagips::app {
+
+// One parameter's profile likelihood (fit/profile.hpp), with --fit-profile: its 68.27% and 95.45%
+// intervals, the GAN's estimate in that profile in "sigmas" (sign(t - fit) sqrt(2 delta_j(t)): beyond 2 is
+// outside the 95% interval), and the lowest -ln L above the fit's minimum that the profile met (below 0:
+// the fit's minimum is not the global one).
+struct ProfiledParameter {
+  fit::ProfileInterval sigma68, sigma95;
+  double estimate_sigmas = 0;
+  double lowest = 0;
+};
 
 // The answer: the GAN's (typed, every rank) and, with --fit, the maximum-likelihood fit of the same events.
 struct Result {
@@ -26,6 +37,8 @@ struct Result {
   // estimate and at the truth (when known), and the limits of the joint 68% / 95% regions.
   std::optional<double> delta_estimate, delta_truth;
   fit::LikelihoodRegions regions;
+  std::vector<ProfiledParameter> profile;  // one per parameter with --fit-profile, else empty
+  int refits = 0;  // fits started again from a lower point that a profile met (app::profile_parameters)
 };
 
 // summary.json's "mle"."likelihood_ratio": null without an estimate to place.
@@ -40,6 +53,20 @@ inline nlohmann::json ratio_json(const Result& r) {
                       "when it is below regionC (Wilks)"}};
 }
 
+// summary.json's "mle"."profile": per parameter its intervals and the estimate's place; null without.
+inline nlohmann::json profile_json(const Result& r) {
+  if (r.profile.empty()) return nullptr;
+  auto interval = [](const fit::ProfileInterval& i) {
+    return nlohmann::json{{"lower", i.lower}, {"upper", i.upper}, {"lower_at_box", i.lower_at_box},
+                          {"upper_at_box", i.upper_at_box}, {"delta", i.delta}, {"fits", i.fits}};
+  };
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : r.profile)
+    out.push_back({{"interval68", interval(p.sigma68)}, {"interval95", interval(p.sigma95)},
+                   {"estimate_sigmas", p.estimate_sigmas}, {"lowest", p.lowest}});
+  return out;
+}
+
 // summary.json's "mle": the fit's values, sigmas, correlation matrix and how it ended.
 inline nlohmann::json mle_json(const Result& r) {
   const auto& m = *r.mle;
@@ -51,7 +78,8 @@ inline nlohmann::json mle_json(const Result& r) {
         corr[a][b] = m.covariance(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(b)) / (m.sigma[a] * m.sigma[b]);
   return {{"value", m.value},   {"sigma", m.sigma},   {"correlation", corr},         {"nll", m.nll},
           {"events", m.events}, {"converged", m.converged}, {"status", m.status}, {"iterations", m.iterations},
-          {"sample", r.mle_sample}, {"likelihood_ratio", ratio_json(r)}};
+          {"sample", r.mle_sample}, {"likelihood_ratio", ratio_json(r)},
+          {"profile", profile_json(r)}, {"refits", r.refits}};
 }
 
 // The table: per parameter the truth, the estimate with its sigma, residual, pull and the fit; then
@@ -89,6 +117,28 @@ inline void print(const Result& r) {
     std::printf("-ln L above the fit's minimum: %.2f at the estimate%s (the joint region of all %d parameters: "
                 "68%% below %.2f, 95%% below %.2f)\n",
                 *r.delta_estimate, truth, r.regions.parameters, r.regions.delta68, r.regions.delta95);
+  }
+  if (r.refits > 0)
+    std::printf("the fit above started again from a lower point of -ln L that its profiles met (%d time%s)\n", r.refits,
+                r.refits > 1 ? "s" : "");
+  if (!r.profile.empty()) {
+    std::printf("profile likelihood (-ln L minimised over the other parameters): 68%% and 95%% intervals, and the "
+                "estimate in it (\"box\": not bounded by the data within the fit's box)\n");
+    auto end = [](double v, bool box) {
+      char s[32];
+      std::snprintf(s, sizeof s, box ? "%.4f box" : "%.4f", v);
+      return std::string(s);
+    };
+    for (std::size_t j = 0; j < r.profile.size() && j < g.parameters.size(); ++j) {
+      const auto& p = r.profile[j];
+      std::printf("%-10s 68%% [%s, %s]  95%% [%s, %s]  estimate at %+.2f sigma\n", g.parameters[j].name.c_str(),
+                  end(p.sigma68.lower, p.sigma68.lower_at_box).c_str(), end(p.sigma68.upper, p.sigma68.upper_at_box).c_str(),
+                  end(p.sigma95.lower, p.sigma95.lower_at_box).c_str(), end(p.sigma95.upper, p.sigma95.upper_at_box).c_str(),
+                  p.estimate_sigmas);
+      if (p.lowest < -1e-6)
+        std::printf("%-10s its profile found -ln L %.3g below the fit's minimum: that minimum is not the global one\n",
+                    g.parameters[j].name.c_str(), -p.lowest);
+    }
   }
   if (g.skipped_steps > 0)
     std::printf("%ld of the %ld steps were skipped (non-finite gradients): a shorter training than planned\n",

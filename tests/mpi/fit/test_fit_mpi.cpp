@@ -1,6 +1,8 @@
-// The likelihood spread over ranks equals the one-rank likelihood, and every rank gets the same fit.
+// The likelihood spread over ranks equals the one-rank likelihood, and every rank gets the same fit and
+// the same profile-likelihood interval.
 #include <mpi.h>
 
+#include <array>
 #include <random>
 #include <sagips/fit.hpp>
 #include <vector>
@@ -37,4 +39,27 @@ TEST_CASE("a likelihood spread over ranks equals the one-rank likelihood") {
   MPI_Bcast(first.data(), 2, MPI_DOUBLE, 0, sagips::testing::comm());
   CHECK(fit.value[0] == first[0]);  // bit-identical on every rank
   CHECK(fit.value[1] == first[1]);
+}
+
+TEST_CASE("a profile interval over ranks is the one-rank interval, the same on every rank") {
+  const int r = sagips::testing::rank(), n = sagips::testing::size();
+  std::vector<double> all(600), mine;
+  for (int i = 0; i < 600; ++i) all[i] = 0.001 + 0.998 * std::pow((i + 0.5) / 600.0, 1.7);
+  for (int i = r; i < 600; i += n) mine.push_back(all[i]);
+  const sagips::fit::UnbinnedNll<Beta1> spread(Beta1{}, mine, {0.001}, {0.999}, sagips::testing::comm());
+  const sagips::fit::UnbinnedNll<Beta1> whole(Beta1{}, all, {0.001}, {0.999});
+  const std::array<double, 2> lo{-0.9, 0.0}, hi{3.0, 6.0};
+  const auto fit_spread = sagips::fit::minimize(spread, {0.0, 1.0}, lo, hi);
+  const auto fit_whole = sagips::fit::minimize(whole, {0.0, 1.0}, lo, hi);
+  for (int j = 0; j < 2; ++j) {
+    CAPTURE(j);
+    const auto a = sagips::fit::profile_interval(spread, fit_spread, j, lo, hi, 2.0, 1e-6);
+    const auto b = sagips::fit::profile_interval(whole, fit_whole, j, lo, hi, 2.0, 1e-6);
+    CHECK(a.lower == doctest::Approx(b.lower).epsilon(1e-6));
+    CHECK(a.upper == doctest::Approx(b.upper).epsilon(1e-6));
+    double ends[2] = {a.lower, a.upper};
+    MPI_Bcast(ends, 2, MPI_DOUBLE, 0, sagips::testing::comm());
+    CHECK(a.lower == ends[0]);  // bit-identical on every rank
+    CHECK(a.upper == ends[1]);
+  }
 }
