@@ -5,7 +5,7 @@
 //    construction: this is the buffer the exchange strategies move, the optimizers step and the
 //    checkpoints save). Layer l holds W_l [out, in] row-major, then b_l [out], at offset(l).
 //  - forward(ctx, x) keeps each layer's output in the context, a workspace allocated once per batch
-//    size by make_context(); it may run on fewer rows than the context was made for.
+//    size by make_context() (nn/context.hpp); it may run on fewer rows than the context was made for.
 //  - backward(ctx, dy, dx, mode) turns dL/dy into dL/dx (when dx is a non-empty view) and into
 //    parameter gradients (ParamGrad::overwrite or accumulate; none skips them). It leaves the
 //    activations alone, so one forward may serve several backward passes.
@@ -30,7 +30,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -38,6 +37,7 @@
 
 #include "sagips/core/config.hpp"
 #include "sagips/core/views.hpp"
+#include "sagips/nn/context.hpp"
 #include "sagips/nn/activations.hpp"
 #include "sagips/nn/batch_norm.hpp"
 #include "sagips/nn/contract.hpp"
@@ -76,21 +76,8 @@ class Network {
   static constexpr std::array<std::size_t, num_layers> param_offsets = Shape::param_offsets;
   static constexpr int max_width = Shape::max_width;
 
-  // Everything backward needs, for one batch size.
-  struct Context {
-    int capacity = 0;                     // rows it was made for
-    int rows = 0;                         // rows of the last forward
-    ConstMatrix<T> input;                 // the last forward's input (not copied: keep it alive)
-    std::array<Matrix<T>, num_layers> y;  // each layer's output
-    Matrix<T> g0, g1;                     // backward ping-pong buffers
-    Matrix<T> scaled;                     // backward_split's row-scaled deltas (made on first use)
-    Vector<T> partial;                    // weight-gradient partial sums (portable kernels)
-    std::function<void()> progress;       // called between row blocks (and layers), when set
-    bool progress_each_layer = false;
-    std::array<detail::NormState<T>, num_layers> norm;  // batch-normalised layers' statistics
-    detail::BlockFlag block_done;         // the last row block run (block_progress.hpp)
-    int blocks_issued = 0;
-  };
+  // Everything backward needs, for one batch size (nn/context.hpp).
+  using Context = NetworkContext<T, num_layers>;
 
   explicit Network(InitConfig init = {})
       : init_(init),
@@ -187,8 +174,9 @@ class Network {
                    "backward: dL/dx must be [" << c.rows << ", " << in_width << "], got [" << dx.extent(0) << ", "
                                                << dx.extent(1) << "]");
     for_row_blocks(c, [&](Context& w, int r0, int r1) {
-      ConstMatrix<T> upstream = rows(dy, r0, r1);
-      backward_layers(w, upstream, rows(dx, r0, r1), later_block(mode, r0), std::make_index_sequence<num_layers>{});
+      ConstMatrix<T> upstream = detail::rows_of_block(dy, r0, r1);
+      backward_layers(w, upstream, detail::rows_of_block(dx, r0, r1), detail::later_block(mode, r0),
+                      std::make_index_sequence<num_layers>{});
     });
   }
 
@@ -215,7 +203,8 @@ class Network {
     Kokkos::deep_copy(ExecSpace(), block(c.g0, c.rows, 1), T(1));  // on the kernels' instance: no global fence
     for_row_blocks(c, [&](Context& w, int r0, int r1) {
       ConstMatrix<T> upstream = block(w.g0, w.rows, 1);
-      split_layers(w, upstream, rows(dx, r0, r1), rows(dy_in, r0, r1), rows(dy_par, r0, r1), later_block(mode, r0),
+      split_layers(w, upstream, detail::rows_of_block(dx, r0, r1), detail::rows_of_block(dy_in, r0, r1),
+                   detail::rows_of_block(dy_par, r0, r1), detail::later_block(mode, r0),
                    std::make_index_sequence<num_layers>{});
     });
   }
@@ -264,26 +253,6 @@ class Network {
     Kokkos::deep_copy(ExecSpace(), bias_grads(l), T(0));
   }
 
-  // Rows [r0, r1) of a matrix (empty stays empty).
-  template <class M>
-  static M rows(const M& m, int r0, int r1) {
-    if (!m.data()) return m;
-    return Kokkos::subview(m, std::make_pair(r0, r1), Kokkos::ALL);
-  }
-  // Rows [r0, r1) of a context, as a context of its own (views into the same buffers).
-  static Context window(const Context& c, int r0, int r1) {
-    Context w;
-    w.capacity = w.rows = r1 - r0;
-    w.input = rows(c.input, r0, r1);
-    for (int l = 0; l < num_layers; ++l) w.y[l] = rows(c.y[l], r0, r1);
-    w.g0 = rows(c.g0, r0, r1);
-    w.g1 = rows(c.g1, r0, r1);
-    w.scaled = rows(c.scaled, r0, r1);
-    w.partial = c.partial;
-    w.progress = c.progress;
-    w.progress_each_layer = c.progress_each_layer;
-    return w;
-  }
   // The rows of a block: on the host path row_block_ (cache blocking); on the portable path, when a
   // progress callback is set, a batch in progress_blocks_ blocks (so that the callback runs while the
   // device computes, block_progress.hpp); 0: the whole batch at once.
@@ -293,33 +262,10 @@ class Network {
     if (!c.progress) return 0;
     return std::max(detail::tile_rows, (c.rows + progress_blocks_ - 1) / progress_blocks_);
   }
-  // f(window, r0, r1) for each block of rows; progress() after each, when set.
+  // f(window, r0, r1) for each block of rows (nn/context.hpp), progress() after each, when set.
   template <class F>
   void for_row_blocks(Context& c, F&& f) const {
-    const int block = block_rows(c);
-    if (block == 0 || c.rows <= block) {
-      f(c, 0, c.rows);
-      if (c.progress) c.progress();
-      return;
-    }
-    if (c.progress && portable_ && !c.block_done.data()) c.block_done = detail::BlockFlag("sagips::nn::block_done");
-    for (int r0 = 0, k = 0; r0 < c.rows; r0 += block, ++k) {
-      const int r1 = std::min(c.rows, r0 + block);
-      Context w = window(c, r0, r1);
-      f(w, r0, r1);
-      if (!c.progress) continue;
-      if (!portable_) {
-        c.progress();
-        continue;
-      }
-      detail::mark_block_done(c.block_done, ++c.blocks_issued);
-      if (k > 0) detail::progress_until(c.block_done, c.blocks_issued - 1, c.progress);  // one block stays queued
-    }
-    if (c.progress && portable_) c.progress();  // for the last block, without waiting for it
-  }
-  // Blocks after the first add to the gradients the first one wrote.
-  static ParamGrad later_block(ParamGrad mode, int r0) {
-    return r0 == 0 || mode == ParamGrad::none ? mode : ParamGrad::accumulate;
+    detail::for_row_blocks(c, block_rows(c), portable_, std::forward<F>(f));
   }
 
   template <std::size_t... L>
