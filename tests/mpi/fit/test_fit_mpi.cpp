@@ -18,16 +18,34 @@ struct Beta1 {
     return sagips::math::pow(x[0], p[0]) * sagips::math::pow(1 - x[0], p[1]);
   }
 };
+
+// `count` fixed events, 0.001 + 0.998 u^power at evenly spaced u, and the likelihood of them all on
+// this rank beside the one spread over the ranks (rank r holds every n-th event starting at r).
+struct SpreadAndWhole {
+  std::vector<double> all, mine;
+  sagips::fit::UnbinnedNll<Beta1> spread, whole;
+  static std::vector<double> events(int count, double power) {
+    std::vector<double> e(count);
+    for (int i = 0; i < count; ++i) e[i] = 0.001 + 0.998 * std::pow((i + 0.5) / count, power);
+    return e;
+  }
+  static std::vector<double> share(const std::vector<double>& e) {
+    std::vector<double> m;
+    for (std::size_t i = sagips::testing::rank(); i < e.size(); i += sagips::testing::size()) m.push_back(e[i]);
+    return m;
+  }
+  SpreadAndWhole(int count, double power)
+      : all(events(count, power)),
+        mine(share(all)),
+        spread(Beta1{}, mine, {0.001}, {0.999}, sagips::testing::comm()),
+        whole(Beta1{}, all, {0.001}, {0.999}) {}
+};
 }  // namespace
 
 TEST_CASE("a likelihood spread over ranks equals the one-rank likelihood") {
-  const int r = sagips::testing::rank(), n = sagips::testing::size();
-  // 1000 fixed events; rank r holds every n-th one starting at r.
-  std::vector<double> all(1000), mine;
-  for (int i = 0; i < 1000; ++i) all[i] = 0.001 + 0.998 * std::pow((i + 0.5) / 1000.0, 1.3);
-  for (int i = r; i < 1000; i += n) mine.push_back(all[i]);
-  const sagips::fit::UnbinnedNll<Beta1> spread(Beta1{}, mine, {0.001}, {0.999}, sagips::testing::comm());
-  const sagips::fit::UnbinnedNll<Beta1> whole(Beta1{}, all, {0.001}, {0.999});
+  const SpreadAndWhole events(1000, 1.3);
+  const auto& spread = events.spread;
+  const auto& whole = events.whole;
   CHECK(spread.events() == 1000);
   Eigen::Vector2d p(0.3, 1.7), g1, g2;
   CHECK(spread.evaluate(p, &g1) == doctest::Approx(whole.evaluate(p, &g2)).epsilon(1e-12));
@@ -42,12 +60,9 @@ TEST_CASE("a likelihood spread over ranks equals the one-rank likelihood") {
 }
 
 TEST_CASE("a profile interval over ranks is the one-rank interval, the same on every rank") {
-  const int r = sagips::testing::rank(), n = sagips::testing::size();
-  std::vector<double> all(600), mine;
-  for (int i = 0; i < 600; ++i) all[i] = 0.001 + 0.998 * std::pow((i + 0.5) / 600.0, 1.7);
-  for (int i = r; i < 600; i += n) mine.push_back(all[i]);
-  const sagips::fit::UnbinnedNll<Beta1> spread(Beta1{}, mine, {0.001}, {0.999}, sagips::testing::comm());
-  const sagips::fit::UnbinnedNll<Beta1> whole(Beta1{}, all, {0.001}, {0.999});
+  const SpreadAndWhole events(600, 1.7);
+  const auto& spread = events.spread;
+  const auto& whole = events.whole;
   const std::array<double, 2> lo{-0.9, 0.0}, hi{3.0, 6.0};
   const auto fit_spread = sagips::fit::minimize(spread, {0.0, 1.0}, lo, hi);
   const auto fit_whole = sagips::fit::minimize(whole, {0.0, 1.0}, lo, hi);
