@@ -18,13 +18,15 @@
 //   double d = fit::profile_above_minimum(nll, r, j, t, lo, hi);           // delta_j(t)
 //
 // Each value of the profile is one fit of the other parameters (fit::minimize from the nearest point
-// found so far); an interval end takes about 5-10 of them. Collective like the fit: every rank passes the
-// same arguments and gets the same answer.
+// found so far); an interval end takes about 5-10 of them. Where the likelihood is zero (a theory's
+// density negative, a normalisation not finite) the profile is NaN and counts as outside the interval.
+// Collective like the fit: every rank passes the same arguments and gets the same answer.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -97,7 +99,12 @@ double profile_delta(const Nll& nll, const FitResult& fit, int j, double t, std:
         hi[k++] = upper[i];
       }
     const HeldParameter<Nll> held(nll, j, t);
-    const FitResult r = minimize(held, start, lo, hi, options);
+    FitResult r;
+    try {
+      r = minimize(held, start, lo, hi, options);
+    } catch (const CollectiveError&) {  // the likelihood is zero there (on every rank: it is reduced)
+      return std::numeric_limits<double>::quiet_NaN();
+    }
     for (std::size_t i = 0, k = 0; i < P; ++i) others[i] = static_cast<int>(i) == j ? t : r.value[k++];
     return r.nll - fit.nll;
   }

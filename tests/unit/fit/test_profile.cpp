@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 #include <sagips/app/fit.hpp>
@@ -161,6 +162,29 @@ TEST_CASE("a profile that finds lower ground than the fit's minimum says so") {
   REQUIRE(fit.value[0] > 0);
   const auto i = sagips::fit::profile_interval(nll, fit, 0, lo, hi, 2.0);
   CHECK(i.lowest < -0.1);  // the lower well is about 0.6 deeper than the fit's; the steps out meet part of that
+}
+
+// p0^2 + p1^2 where p0 < 1, a likelihood of zero (-ln L infinite) beyond.
+struct Walled {
+  static constexpr int P = 2;
+  using Vec = Eigen::Matrix<double, 2, 1>;
+  long events() const { return 1; }
+  double evaluate(const Vec& p, Vec* g = nullptr) const {
+    if (g) *g = Vec(2 * p[0], 2 * p[1]);
+    return p[0] < 1 ? p[0] * p[0] + p[1] * p[1] : std::numeric_limits<double>::infinity();
+  }
+};
+
+TEST_CASE("where the likelihood is zero the profile counts it as outside: the interval ends at the wall") {
+  const Walled nll;
+  const std::array<double, 2> lo{-3, -3}, hi{3, 3};
+  const auto fit = sagips::fit::minimize(nll, {0.2, 0.2}, lo, hi);
+  REQUIRE(fit.converged);
+  const auto i = sagips::fit::profile_interval(nll, fit, 0, lo, hi, 2.0);  // sqrt(2) would lie beyond the wall
+  CHECK(i.lower == doctest::Approx(-std::sqrt(2.0)).epsilon(1e-3));
+  CHECK(i.upper == doctest::Approx(1.0).epsilon(1e-6));
+  CHECK_FALSE(i.upper_at_box);
+  CHECK(std::isnan(sagips::fit::profile_above_minimum(nll, fit, 0, 2.0, lo, hi)));
 }
 
 TEST_CASE("profile arguments outside their range are refused with the reason") {
