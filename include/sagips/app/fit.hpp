@@ -68,10 +68,11 @@ void place_in_likelihood(const Nll& nll, Result& r, const std::array<double, P>&
 
 // Each parameter's profile-likelihood intervals (fit/profile.hpp) at 68.27% and 95.45% (-ln L, minimised
 // over the other parameters, within 1/2 and 2 of the fit's minimum), and where the GAN's estimate lies in
-// that profile, into `r`. Should a profile meet -ln L more than 1e-3 below the fit's minimum (a flat
-// likelihood where Newton stopped early, or another valley), the fit starts again from the lowest point
-// met, the estimate and truth are placed again, and the profiles are taken once more (r.refits counts
-// it). Collective, like place_in_likelihood; skipped when that is (nothing to place). About 30 fits of the
+// that profile, into `r`. Should an interval's search meet -ln L more than 1e-3 below the fit's minimum
+// (a flat likelihood where Newton stopped early, or another valley), the fit starts again from the
+// lowest point met, the estimate and truth are placed again, and the profiles are taken once more
+// (r.refits counts it; a second round's lower ground, like the profile at the estimate's, is only
+// reported: ProfiledParameter::lowest). Collective, like place_in_likelihood; skipped when that is (nothing to place). About 30 fits of the
 // other parameters per parameter.
 template <class Nll, std::size_t P>
 void profile_parameters(const Nll& nll, Result& r, const std::array<double, P>& lo, const std::array<double, P>& hi) {

@@ -57,8 +57,14 @@ inline nlohmann::json ratio_json(const Result& r) {
 inline nlohmann::json profile_json(const Result& r) {
   if (r.profile.empty()) return nullptr;
   auto interval = [](const fit::ProfileInterval& i) {
-    return nlohmann::json{{"lower", i.lower}, {"upper", i.upper}, {"lower_at_box", i.lower_at_box},
-                          {"upper_at_box", i.upper_at_box}, {"delta", i.delta}, {"fits", i.fits}};
+    return nlohmann::json{{"lower", i.lower},
+                          {"upper", i.upper},
+                          {"lower_at_box", i.lower_at_box},
+                          {"upper_at_box", i.upper_at_box},
+                          {"lower_at_wall", i.lower_at_wall},
+                          {"upper_at_wall", i.upper_at_wall},
+                          {"delta", i.delta},
+                          {"fits", i.fits}};
   };
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : r.profile)
@@ -123,18 +129,20 @@ inline void print(const Result& r) {
                 r.refits > 1 ? "s" : "");
   if (!r.profile.empty()) {
     std::printf("profile likelihood (-ln L minimised over the other parameters): 68%% and 95%% intervals, and the "
-                "estimate in it (\"box\": not bounded by the data within the fit's box)\n");
-    auto end = [](double v, bool box) {
+                "estimate in it (\"box\": not bounded by the data within the fit's box; \"wall\": where the "
+                "likelihood becomes zero)\n");
+    auto end = [](double v, bool box, bool wall) {
       char s[32];
-      std::snprintf(s, sizeof s, box ? "%.4f box" : "%.4f", v);
+      std::snprintf(s, sizeof s, box ? "%.4f box" : wall ? "%.4f wall" : "%.4f", v);
       return std::string(s);
     };
     for (std::size_t j = 0; j < r.profile.size() && j < g.parameters.size(); ++j) {
       const auto& p = r.profile[j];
       std::printf("%-10s 68%% [%s, %s]  95%% [%s, %s]  estimate at %+.2f sigma\n", g.parameters[j].name.c_str(),
-                  end(p.sigma68.lower, p.sigma68.lower_at_box).c_str(), end(p.sigma68.upper, p.sigma68.upper_at_box).c_str(),
-                  end(p.sigma95.lower, p.sigma95.lower_at_box).c_str(), end(p.sigma95.upper, p.sigma95.upper_at_box).c_str(),
-                  p.estimate_sigmas);
+                  end(p.sigma68.lower, p.sigma68.lower_at_box, p.sigma68.lower_at_wall).c_str(),
+                  end(p.sigma68.upper, p.sigma68.upper_at_box, p.sigma68.upper_at_wall).c_str(),
+                  end(p.sigma95.lower, p.sigma95.lower_at_box, p.sigma95.lower_at_wall).c_str(),
+                  end(p.sigma95.upper, p.sigma95.upper_at_box, p.sigma95.upper_at_wall).c_str(), p.estimate_sigmas);
       if (p.lowest < -1e-6)
         std::printf("%-10s its profile found -ln L %.3g below the fit's minimum: that minimum is not the global one\n",
                     g.parameters[j].name.c_str(), -p.lowest);

@@ -19,7 +19,9 @@
 //
 // Each value of the profile is one fit of the other parameters (fit::minimize from the nearest point
 // found so far); an interval end takes about 5-10 of them. Where the likelihood is zero (a theory's
-// density negative, a normalisation not finite) the profile is NaN and counts as outside the interval.
+// density negative, a normalisation not finite) at every start tried for that fit (the nearest minimiser,
+// the fit's point, the box's centre), the profile is NaN there and counts as outside the interval; an
+// end set by such a point is marked `at_wall`.
 // Collective like the fit: every rank passes the same arguments and gets the same answer.
 
 #include <algorithm>
@@ -40,6 +42,7 @@ namespace sagips::fit {
 struct ProfileInterval {
   double lower = 0, upper = 0;
   bool lower_at_box = false, upper_at_box = false;  // the profile stays below delta up to the box's bound
+  bool lower_at_wall = false, upper_at_wall = false;  // the end is where the likelihood stops being finite
   double delta = 0.5;                               // 0.5: 68.27%; 2: 95.45%
   // The lowest -ln L the profile met, minus the fit's minimum: below -1e-6 the fit's minimum is not the
   // global one (the profile found lower ground; fit again from there).
@@ -86,9 +89,10 @@ template <class Nll, std::size_t P>
 double profile_delta(const Nll& nll, const FitResult& fit, int j, double t, std::array<double, P>& others,
                      const std::array<double, P>& lower, const std::array<double, P>& upper, const FitOptions& options) {
   if constexpr (P == 1) {
-    (void)others, (void)lower, (void)upper, (void)options;
+    (void)j, (void)lower, (void)upper, (void)options;
     typename Nll::Vec p;
     p[0] = t;
+    others[0] = t;
     return nll.evaluate(p) - fit.nll;
   } else {
     std::array<double, P - 1> start{}, lo{}, hi{};
@@ -99,14 +103,26 @@ double profile_delta(const Nll& nll, const FitResult& fit, int j, double t, std:
         hi[k++] = upper[i];
       }
     const HeldParameter<Nll> held(nll, j, t);
-    FitResult r;
-    try {
-      r = minimize(held, start, lo, hi, options);
-    } catch (const CollectiveError&) {  // the likelihood is zero there (on every rank: it is reduced)
-      return std::numeric_limits<double>::quiet_NaN();
+    // From the nearest minimiser; should the likelihood be zero there, from the fit's point, then from
+    // the box's centre (minimize refuses a start where -ln L is not finite: a verdict every rank shares,
+    // the likelihood being reduced over them).
+    std::array<double, P - 1> fallback{}, centre{};
+    for (std::size_t i = 0, k = 0; i < P; ++i)
+      if (static_cast<int>(i) != j) {
+        fallback[k] = fit.value[i];
+        centre[k++] = 0.5 * (lower[i] + upper[i]);
+      }
+    for (const auto* from : {&start, &fallback, &centre}) {
+      try {
+        const FitResult r = minimize(held, *from, lo, hi, options);
+        for (std::size_t i = 0, k = 0; i < P; ++i) others[i] = static_cast<int>(i) == j ? t : r.value[k++];
+        return r.nll - fit.nll;
+      } catch (const Stopped&) {
+        throw;
+      } catch (const CollectiveError&) {  // -ln L not finite at this start: try the next
+      }
     }
-    for (std::size_t i = 0, k = 0; i < P; ++i) others[i] = static_cast<int>(i) == j ? t : r.value[k++];
-    return r.nll - fit.nll;
+    return std::numeric_limits<double>::quiet_NaN();  // zero likelihood at every start tried
   }
 }
 
@@ -184,6 +200,7 @@ ProfileInterval profile_interval(const Nll& nll, const FitResult& fit, int j, co
       step *= 2;
     }
     double end = a;
+    bool wall = bracketed && !std::isfinite(hb);  // the outer end of the bracket is a zero likelihood
     if (bracketed) {
       if (!std::isfinite(hb)) hb = delta;  // bisect toward the finite side
       int stale = 0;                        // Illinois: halve a repeated end's value
@@ -191,7 +208,12 @@ ProfileInterval profile_interval(const Nll& nll, const FitResult& fit, int j, co
         double t = b - hb * (b - a) / (hb - ha);
         if (!(side * (t - a) > 0 && side * (b - t) > 0)) t = 0.5 * (a + b);
         const double ht = h(t);
-        if (std::abs(ht) <= tolerance || std::abs(b - a) <= 1e-12 * width) {
+        if (std::abs(ht) <= tolerance) {  // a crossing of delta: a measured end
+          end = t;
+          wall = false;
+          break;
+        }
+        if (std::abs(b - a) <= 1e-12 * width) {  // pinned between a finite point and a zero likelihood
           end = t;
           break;
         }
@@ -202,6 +224,7 @@ ProfileInterval profile_interval(const Nll& nll, const FitResult& fit, int j, co
           stale = -1;
         } else {
           b = t;
+          wall = !std::isfinite(ht);
           hb = std::isfinite(ht) ? ht : delta;
           if (stale == 1) ha *= 0.5;
           stale = 1;
@@ -211,6 +234,7 @@ ProfileInterval profile_interval(const Nll& nll, const FitResult& fit, int j, co
     }
     (side < 0 ? out.lower : out.upper) = end;
     (side < 0 ? out.lower_at_box : out.upper_at_box) = !bracketed;
+    (side < 0 ? out.lower_at_wall : out.upper_at_wall) = wall;
   }
   return out;
 }

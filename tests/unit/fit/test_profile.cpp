@@ -184,6 +184,8 @@ TEST_CASE("where the likelihood is zero the profile counts it as outside: the in
   CHECK(i.lower == doctest::Approx(-std::sqrt(2.0)).epsilon(1e-3));
   CHECK(i.upper == doctest::Approx(1.0).epsilon(1e-6));
   CHECK_FALSE(i.upper_at_box);
+  CHECK(i.upper_at_wall);  // said so: the end is the wall, not a crossing of delta
+  CHECK_FALSE(i.lower_at_wall);
   CHECK(std::isnan(sagips::fit::profile_above_minimum(nll, fit, 0, 2.0, lo, hi)));
 }
 
@@ -234,6 +236,38 @@ TEST_CASE("the App's --fit-profile places the estimate in each parameter's profi
   sagips::app::profile_parameters(nll, nan, lo, hi);
   CHECK(nan.profile.empty());
   CHECK(sagips::app::mle_json(nan)["profile"].is_null());
+}
+
+// The two-well surface in one parameter: (x^2 - 1)^2 + 0.3 x.
+struct Tilted1 {
+  static constexpr int P = 1;
+  using Vec = Eigen::Matrix<double, 1, 1>;
+  long events() const { return 1; }
+  double evaluate(const Vec& p, Vec* g = nullptr) const {
+    const double x = p[0];
+    if (g) (*g)[0] = 4 * x * (x * x - 1) + 0.3;
+    return (x * x - 1) * (x * x - 1) + 0.3 * x;
+  }
+};
+
+TEST_CASE("one parameter: the lower ground a profile meets is where it met it, and the App refits there") {
+  const Tilted1 nll;
+  const std::array<double, 1> lo{-2}, hi{2};
+  sagips::app::Result r;
+  r.mle = sagips::fit::minimize(nll, {0.9}, lo, hi);  // the upper well
+  REQUIRE(r.mle->value[0] > 0);
+  const auto i = sagips::fit::profile_interval(nll, *r.mle, 0, lo, hi, 2.0);
+  REQUIRE(i.lowest < -0.1);
+  REQUIRE(i.lowest_at.size() == 1);
+  CHECK(i.lowest_at[0] < 0);  // in the deeper well, not the fit's own point
+  Eigen::Matrix<double, 1, 1> at;
+  at[0] = i.lowest_at[0];
+  CHECK(nll.evaluate(at) - r.mle->nll == doctest::Approx(i.lowest));
+  r.gan.parameters.resize(1);
+  r.gan.parameters[0].estimate = -1.0;
+  sagips::app::profile_parameters(nll, r, lo, hi);
+  CHECK(r.refits == 1);
+  CHECK(r.mle->value[0] < -0.9);
 }
 
 TEST_CASE("when a profile meets lower ground, the App fits again from there and profiles once more") {
