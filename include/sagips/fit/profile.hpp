@@ -95,27 +95,24 @@ double profile_delta(const Nll& nll, const FitResult& fit, int j, double t, std:
     others[0] = t;
     return nll.evaluate(p) - fit.nll;
   } else {
-    std::array<double, P - 1> start{}, lo{}, hi{};
+    // The other parameters' box, and three starts: the nearest minimiser; should the likelihood be
+    // zero there, the fit's point; then the box's centre (minimize refuses a start where -ln L is not
+    // finite: a verdict every rank shares, the likelihood being reduced over them).
+    std::array<double, P - 1> lo{}, hi{}, start{}, fallback{}, centre{};
     for (std::size_t i = 0, k = 0; i < P; ++i)
       if (static_cast<int>(i) != j) {
-        start[k] = others[i];
         lo[k] = lower[i];
-        hi[k++] = upper[i];
-      }
-    const HeldParameter<Nll> held(nll, j, t);
-    // From the nearest minimiser; should the likelihood be zero there, from the fit's point, then from
-    // the box's centre (minimize refuses a start where -ln L is not finite: a verdict every rank shares,
-    // the likelihood being reduced over them).
-    std::array<double, P - 1> fallback{}, centre{};
-    for (std::size_t i = 0, k = 0; i < P; ++i)
-      if (static_cast<int>(i) != j) {
+        hi[k] = upper[i];
+        start[k] = others[i];
         fallback[k] = fit.value[i];
         centre[k++] = 0.5 * (lower[i] + upper[i]);
       }
+    const HeldParameter<Nll> held(nll, j, t);
     for (const auto* from : {&start, &fallback, &centre}) {
       try {
         const FitResult r = minimize(held, *from, lo, hi, options);
-        for (std::size_t i = 0, k = 0; i < P; ++i) others[i] = static_cast<int>(i) == j ? t : r.value[k++];
+        const typename Nll::Vec p = held.full(Eigen::Map<const typename HeldParameter<Nll>::Vec>(r.value.data()));
+        for (std::size_t i = 0; i < P; ++i) others[i] = p[static_cast<int>(i)];
         return r.nll - fit.nll;
       } catch (const Stopped&) {
         throw;
