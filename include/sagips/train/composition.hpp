@@ -1,14 +1,25 @@
 #pragma once
 // How a trainer's parts fit together, checked at compile time before the trainer looks inside any
 // of them: each network against its contract (nn/contract.hpp), the loss against its own
-// (loss/losses.hpp), then the widths and scalar types that join them, one sentence each.
+// (loss/losses.hpp), then the widths and scalar types that join them, one sentence each; and the
+// networks a trainer is built from when it names none.
 
 #include <type_traits>
 
 #include "sagips/loss/losses.hpp"
+#include "sagips/nn/activations.hpp"
 #include "sagips/nn/contract.hpp"
+#include "sagips/nn/mlp.hpp"
 
 namespace sagips::train {
+
+// The paper's networks: 10 -> 4 x 128 LeakyReLU(0.2) -> P (sigmoid) and D -> 4 x 128 -> 1.
+template <class Pipeline>
+using DefaultGenerator = nn::Mlp<10, Pipeline::num_params, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu,
+                                 nn::Sigmoid, typename Pipeline::value_type>;
+template <class Pipeline>
+using DefaultDiscriminator = nn::Mlp<Pipeline::event_dim, 1, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu,
+                                     nn::Identity, typename Pipeline::value_type>;
 
 template <class Pipeline, class Generator, class Discriminator, class Loss>
 constexpr bool check_composition() {

@@ -2,15 +2,23 @@
 // What a trainer checks before it builds anything collective, and the settings it derives from the
 // configuration and the data: the first problem with a configuration for a trainer of these policies
 // (the options' own checks, the names among the policies' choices, what the pipeline and the
-// objective cannot do together, the data's shape), and a sample distance's settings.
+// objective cannot do together, the data's shape), the set-up that checks it on every rank and splits
+// the ranks into models, and a sample distance's settings.
+
+#include <mpi.h>
 
 #include <string>
 #include <vector>
 
 #include "sagips/core/views.hpp"
 #include "sagips/exchange/config.hpp"
+#include "sagips/loss/losses.hpp"
+#include "sagips/nn/batch_norm.hpp"
 #include "sagips/objective.hpp"
+#include "sagips/runtime/error.hpp"
+#include "sagips/runtime/watchdog.hpp"
 #include "sagips/train/config.hpp"
+#include "sagips/train/partition.hpp"
 
 namespace sagips::train {
 
@@ -42,6 +50,19 @@ std::string setup_problem(const TrainerConfig& c, const std::vector<std::string>
     problem = "the real data have " + std::to_string(data.extent(1)) +
               " columns per event; the pipeline makes events of " + std::to_string(Pipeline::event_dim);
   return problem;
+}
+
+// What every rank of a trainer does before anything collective is built (collective over comm): the
+// run's watchdog, a fixed loss's name into the configuration, setup_problem checked on every rank,
+// then the ranks split into c.models models (partition.hpp), inside which the exchanger is built.
+template <class Pipeline, class Generator, class Loss, class Optimizers, class Objectives, class T>
+ModelPartition set_up_models(MPI_Comm comm, TrainerConfig& c, const exchange::Config& x, HostMatrix<const T> data) {
+  watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
+  const auto losses = loss::choice_names<Loss>();
+  if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
+  check_all(comm, setup_problem<Pipeline, Optimizers, Objectives>(c, losses, x, data, nn::has_batch_norm_v<Generator>),
+            "the trainer's set-up checks");
+  return ModelPartition(comm, c.models);
 }
 
 // A sample distance's settings; a kernel bandwidth of 0 becomes the median distance between real

@@ -1,6 +1,8 @@
 #pragma once
 // sagips::Trainer: the SAGIPS training run on every rank, put together from its parts:
 //
+//   setup.hpp     the checks every rank passes before anything collective, the split into models
+//   inputs.hpp    each rank's data, its shard of the events, a step's random streams
 //   models.hpp    the networks, their optimizers, the generator's weight average (a checkpoint's state)
 //   step.hpp      one step: generator, pipeline, discriminator, the exchange overlapped with the
 //                 discriminator's real half, the finiteness vote, the optimizer steps
@@ -9,19 +11,20 @@
 //   result.hpp    the typed result every rank gets back from run()
 //
 //   using Trainer = sagips::Trainer<Pipeline>;                                    // defaults for the rest
-//   using Trainer = sagips::Trainer<Pipeline, Generator, Discriminator, Loss, Exchange, Optimizers>;
+//   using Trainer = sagips::Trainer<Pipeline, Generator, Discriminator, Loss, Exchange, Optimizers, Objectives>;
 //   Trainer t(comm, train_config, exchange_config, Pipeline(...), real_events);   // bounds from the theory
 //   sagips::train::TrainingResult r = t.run();                                    // collective
 //
 // Exchange is one strategy (exchange::AsyncRing, ...) or a run-time choice (exchange::Builtin, chosen
 // by exchange::Config::strategy); Loss likewise (loss::Builtin, chosen by TrainerConfig::loss); the
 // networks' optimizers are chosen by name among Optimizers (optim::Choice, default optim::Builtin:
-// adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer). The ranks form
+// adam, sgd; TrainerConfig::generator_optimizer, discriminator_optimizer), the training objective among
+// Objectives' distances or the discriminator (TrainerConfig::objective). The ranks form
 // TrainerConfig::models independent models (partition.hpp); a model's ranks may train several data sets
 // with one generator (data_sets.hpp: each rank its data set's pipeline and events, the trainer's last
-// constructor argument); the strategy runs inside each model and
-// never names it, nor does the trainer name a strategy: what it needs (a server) the exchanger tells
-// it. (The pipeline comes first because C++ defaults must trail and it has no default.)
+// constructor argument); the strategy runs inside each model and never names it, nor does the trainer
+// name a strategy: what it needs (a server) the exchanger tells it. (The pipeline comes first because
+// C++ defaults must trail and it has no default.)
 
 #include <mpi.h>
 
@@ -52,7 +55,6 @@
 #include "sagips/runtime/utf8.hpp"
 #include "sagips/runtime/watchdog.hpp"
 #include "sagips/sim.hpp"
-#include "sagips/train/bootstrap.hpp"
 #include "sagips/train/checkpoint.hpp"
 #include "sagips/train/composition.hpp"
 #include "sagips/train/config.hpp"
@@ -60,6 +62,7 @@
 #include "sagips/train/data_sets.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/fingerprint.hpp"
+#include "sagips/train/inputs.hpp"
 #include "sagips/train/gather.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
@@ -74,14 +77,6 @@
 #include "sagips/train/stop.hpp"
 
 namespace sagips::train {
-
-// The paper's networks: 10 -> 4 x 128 LeakyReLU(0.2) -> P (sigmoid) and D -> 4 x 128 -> 1.
-template <class Pipeline>
-using DefaultGenerator = nn::Mlp<10, Pipeline::num_params, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu,
-                                 nn::Sigmoid, typename Pipeline::value_type>;
-template <class Pipeline>
-using DefaultDiscriminator = nn::Mlp<Pipeline::event_dim, 1, nn::Hidden<128, 128, 128, 128>, nn::LeakyRelu,
-                                     nn::Identity, typename Pipeline::value_type>;
 
 template <class Pipeline, class Generator = DefaultGenerator<Pipeline>,
           class Discriminator = DefaultDiscriminator<Pipeline>, class Loss = loss::LeastSquares,
@@ -116,7 +111,7 @@ class Trainer {
       : comm_(comm),
         cfg_(std::move(cfg)),
         xcfg_(xcfg),
-        partition_(set_up(comm, cfg_, xcfg_, data)),
+        partition_(set_up_models<Pipeline, Generator, Loss, Optimizers, Objectives>(comm, cfg_, xcfg_, data)),
         exchanger_(partition_.comm(), xcfg_, Generator::num_params),
         data_set_(data_set) {
     MPI_Comm_rank(comm_, &rank_);
@@ -150,7 +145,8 @@ class Trainer {
     }, "the objective's set-up");
     sampler_ = std::make_unique<ParameterSampler<Generator, P>>(cfg_.eval_samples, models_->generator());
     if (!server) {
-      shard_ = sim::EventShard<T>::from_data(group_, member_data(data), shard_spec(), cfg_.data_seed);
+      const Membership& m = partition_.membership();
+      shard_ = sim::EventShard<T>::from_data(group_, member_data(cfg_, m, data), shard_spec(cfg_), cfg_.data_seed);
       if (cfg_.average_discriminator)
         disc_exchanger_ = std::make_unique<DiscExchanger>(group_, exchange::Config{}, Discriminator::num_params);
       models_->synchronize(model_, group_, cfg_.average_discriminator);
@@ -247,8 +243,8 @@ class Trainer {
   // weights diverged, a theory's negative density), and skipping more than --max-skipped of the steps.
   StepOutcome train_step(long step) { return train_step(step, Schedule(cfg_)); }
   StepOutcome train_step(long step, const Schedule& schedule) {
-    StepOutcome o = step_->run(step_keys(step), *models_, exchanger_, disc_exchanger_.get(), shard_, workers_, schedule,
-                               times_);
+    const auto keys = step_keys(cfg_, partition_.membership(), group_.rank(), data_set_.index, step);
+    StepOutcome o = step_->run(keys, *models_, exchanger_, disc_exchanger_.get(), shard_, workers_, schedule, times_);
     events_ += o.events;
     if (!o.failed_ranks.empty()) stop_refused_step(workers_, o, cfg_, last_checkpoint_);
     if (o.nonfinite_ranks.empty()) {
@@ -306,17 +302,6 @@ class Trainer {
   static std::vector<double> truth() { return sim::truth_values<Theory>(); }
 
  private:
-  // Checks that must pass before the exchanger is built (collective, setup.hpp); then the ranks split
-  // into the models, inside which the exchanger is built.
-  static ModelPartition set_up(MPI_Comm comm, TrainerConfig& c, const exchange::Config& x, HostMatrix<const T> data) {
-    watchdog::set_timeout(x.timeout_seconds);  // one watchdog for every collective of the run
-    const auto losses = loss::choice_names<Loss>();
-    if (losses.size() == 1) c.loss = losses.front();  // a fixed loss: the configuration says which
-    check_all(comm, setup_problem<Pipeline, Optimizers, Objectives>(c, losses, x, data, nn::has_batch_norm_v<Generator>),
-              "the trainer's set-up checks");
-    return ModelPartition(comm, c.models);
-  }
-
   template <bool Lower>
   static std::array<double, P> bounds() {
     static_assert(sim::has_bounds_v<Theory>,
@@ -328,33 +313,6 @@ class Trainer {
   Loss make_loss() const {
     if constexpr (std::is_constructible_v<Loss, const std::string&>) return Loss(cfg_.loss);
     else return Loss{};
-  }
-
-  sim::ShardSpec shard_spec() const {
-    sim::ShardSpec s;
-    s.fraction = cfg_.shard_fraction;
-    s.layout = cfg_.shard_layout;
-    s.sets_per_rank = cfg_.param_samples;
-    s.events_per_set = cfg_.events_per_sample;
-    return s;
-  }
-
-  // A step's random streams: the model's (every rank of a model draws from one sequence), each rank's
-  // counters starting at its first parameter set among the model's, so that the step's draws do not
-  // depend on how the model's sets are split over its ranks (core/random.hpp).
-  random::StepKeys step_keys(long step) const {
-    // (A data set's ranks draw from their own sequence: stream = model + models x data set.)
-    const auto& m = partition_.membership();
-    const auto first = static_cast<std::uint64_t>(group_.rank()) * static_cast<std::uint64_t>(cfg_.param_samples);
-    const auto stream = static_cast<std::uint64_t>(m.index) + static_cast<std::uint64_t>(m.count) * data_set_.index;
-    return {cfg_.seed, stream, static_cast<std::uint64_t>(step), first};
-  }
-
-  // The data this rank's model trains on: all of it, or (cfg.bootstrap, several models) a resample
-  // with replacement, drawn per model, so the models' spread is the statistical uncertainty.
-  HostMatrix<const T> member_data(HostMatrix<const T> data) const {
-    if (!cfg_.bootstrap || partition_.membership().count < 2) return data;
-    return bootstrap_resample(data, cfg_.data_seed, partition_.membership().index);
   }
 
   // A parameter-server master: serves until its workers are done, applying each push with its
