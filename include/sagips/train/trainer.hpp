@@ -1,14 +1,15 @@
 #pragma once
 // sagips::Trainer: the SAGIPS training run on every rank, put together from its parts:
 //
-//   setup.hpp     the checks every rank passes before anything collective, the split into models
-//   inputs.hpp    each rank's data, its shard of the events, a step's random streams
-//   models.hpp    the networks, their optimizers, the generator's weight average (a checkpoint's state)
-//   step.hpp      one step: generator, pipeline, discriminator, the exchange overlapped with the
-//                 discriminator's real half, the finiteness vote, the optimizer steps
-//   schedule.hpp  learning-rate decay and the weight average's decay, functions of the step
-//   report.hpp    metrics.csv rows, the progress line, the loss sums a checkpoint carries
-//   result.hpp    the typed result every rank gets back from run()
+//   composition.hpp  how the networks, the loss and the pipeline join; the default networks
+//   setup.hpp        the checks every rank passes before anything collective, the split into models
+//   inputs.hpp       each rank's data, its shard of the events, a step's random streams
+//   models.hpp       the networks, their optimizers, the generator's weight average (a checkpoint's state)
+//   step.hpp         one step: generator, pipeline, discriminator, the exchange overlapped with the
+//                    discriminator's real half, the finiteness vote, the optimizer steps
+//   schedule.hpp     learning-rate decay and the weight average's decay, functions of the step
+//   report.hpp       metrics.csv rows, the progress line, the loss sums a checkpoint carries
+//   result.hpp       the typed result every rank gets back from run()
 //
 //   using Trainer = sagips::Trainer<Pipeline>;                                    // defaults for the rest
 //   using Trainer = sagips::Trainer<Pipeline, Generator, Discriminator, Loss, Exchange, Optimizers, Objectives>;
@@ -62,8 +63,8 @@
 #include "sagips/train/data_sets.hpp"
 #include "sagips/train/estimates.hpp"
 #include "sagips/train/fingerprint.hpp"
-#include "sagips/train/inputs.hpp"
 #include "sagips/train/gather.hpp"
+#include "sagips/train/inputs.hpp"
 #include "sagips/train/models.hpp"
 #include "sagips/train/outputs.hpp"
 #include "sagips/train/partition.hpp"

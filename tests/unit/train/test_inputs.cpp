@@ -4,12 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <Kokkos_Core.hpp>
+#include <cstdint>
 #include <sagips/core/random.hpp>
 #include <sagips/core/views.hpp>
 #include <sagips/train/config.hpp>
 #include <sagips/train/inputs.hpp>
 #include <set>
-#include <utility>
 
 namespace {
 
