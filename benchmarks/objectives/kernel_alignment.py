@@ -69,7 +69,8 @@ def main():
             q = mmd_gradient(fake, real, "imq", h)
             cosine = float(g @ q / np.linalg.norm(g) / np.linalg.norm(q))
             ratio = float(np.linalg.norm(g) / np.linalg.norm(q))
-            rows.append({"sample": label, "bandwidth": h, "median_distance": median, "cosine": cosine, "norm_ratio": ratio})
+            rows.append({"sample": label, "bandwidth": h, "median_distance": median, "cosine": cosine,
+                         "norm_ratio": ratio})
             print(f"{label:10} {h:8.3f} {cosine:8.4f} {ratio:18.3f}")
     with open(args.out, "w") as f:
         json.dump({"events": args.events, "shift": args.shift, "seed": args.seed, "rows": rows}, f, indent=1)

@@ -72,8 +72,8 @@ void place_in_likelihood(const Nll& nll, Result& r, const std::array<double, P>&
 // (a flat likelihood where Newton stopped early, or another valley), the fit starts again from the
 // lowest point met, the estimate and truth are placed again, and the profiles are taken once more
 // (r.refits counts it; a second round's lower ground, like the profile at the estimate's, is only
-// reported: ProfiledParameter::lowest). Collective, like place_in_likelihood; skipped when that is (nothing to place). About 30 fits of the
-// other parameters per parameter.
+// reported: ProfiledParameter::lowest). Collective, like place_in_likelihood; skipped when that is
+// (nothing to place). About 30 fits of the other parameters per parameter.
 template <class Nll, std::size_t P>
 void profile_parameters(const Nll& nll, Result& r, const std::array<double, P>& lo, const std::array<double, P>& hi) {
   const auto& params = r.gan.parameters;

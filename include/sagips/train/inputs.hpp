@@ -37,7 +37,8 @@ inline sim::ShardSpec shard_spec(const TrainerConfig& c) {
 // every rank of a model (of a data set within it) draws from one sequence, stream = model + models x
 // data set, its counters starting at its first parameter set among the model's, so that the step's
 // draws do not depend on how the model's sets are split over its ranks (core/random.hpp).
-inline random::StepKeys step_keys(const TrainerConfig& c, const Membership& m, int group_rank, int data_set, long step) {
+inline random::StepKeys step_keys(const TrainerConfig& c, const Membership& m, int group_rank, int data_set,
+                                  long step) {
   const auto first = static_cast<std::uint64_t>(group_rank) * static_cast<std::uint64_t>(c.param_samples);
   const auto stream = static_cast<std::uint64_t>(m.index) + static_cast<std::uint64_t>(m.count) * data_set;
   return {c.seed, stream, static_cast<std::uint64_t>(step), first};

@@ -33,8 +33,9 @@ TEST_CASE("a step's streams: one sequence per model and data set, each rank's co
   c.seed = 7;
   c.param_samples = 4;
   const train::Membership model0{0, 2, 3}, model1{1, 2, 3};
+  constexpr auto noise = Purpose::generator_noise;
   const auto a = train::step_keys(c, model0, 0, 0, 11), b = train::step_keys(c, model0, 2, 0, 11);
-  CHECK(a.key(Purpose::generator_noise) == b.key(Purpose::generator_noise));  // the ranks of a model draw from one sequence
+  CHECK(a.key(noise) == b.key(noise));  // the ranks of a model draw from one sequence
   CHECK(a.first_set == 0);
   CHECK(b.first_set == 8);                                // rank 2 starts at the model's set 2 x 4
   CHECK(b.first_event(16) == 128);
@@ -42,9 +43,9 @@ TEST_CASE("a step's streams: one sequence per model and data set, each rank's co
   for (const auto& m : {model0, model1})
     for (int data_set = 0; data_set < 3; ++data_set) streams.insert(train::step_keys(c, m, 0, data_set, 11).stream);
   CHECK(streams.size() == 6);  // two models x three data sets: six sequences
-  CHECK(train::step_keys(c, model0, 0, 0, 12).key(Purpose::generator_noise) != a.key(Purpose::generator_noise));  // a new step
+  CHECK(train::step_keys(c, model0, 0, 0, 12).key(noise) != a.key(noise));  // a new step
   c.seed = 8;
-  CHECK(train::step_keys(c, model0, 0, 0, 11).key(Purpose::generator_noise) != a.key(Purpose::generator_noise));  // a new seed
+  CHECK(train::step_keys(c, model0, 0, 0, 11).key(noise) != a.key(noise));  // a new seed
 }
 
 TEST_CASE("a model's data: the data set itself, or with the bootstrap and several models its own resample") {
